@@ -1,0 +1,1 @@
+"""The Typer commands. Thin: parse and validate arguments, then call one run function."""

@@ -1,0 +1,56 @@
+"""The root command: global options, the command groups, and the console-script entry point."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from taskctl import __version__
+from taskctl.cli import auth, eo, profile, sandbox
+from taskctl.cli.boundary import _interrupted, _silence_stdout
+from taskctl.cli.options import ConfigOpt, DebugOpt
+
+app = typer.Typer(
+    name="taskctl",
+    help="Inspect long-running processing tasks on cloud services (eo, koodrive, modelarts).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # never a rich traceback with locals (they would hold secrets)
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+app.add_typer(eo.app, name="eo")
+app.add_typer(profile.app, name="profile")
+app.add_typer(auth.app, name="auth")
+app.command("sandbox")(sandbox.sandbox)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"taskctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    from taskctl.context import AppContext
+
+    ctx.obj = AppContext(environ=dict(os.environ), config_path=config, debug=debug)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(prog_name="taskctl")
+    except KeyboardInterrupt:
+        _interrupted()
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(0)

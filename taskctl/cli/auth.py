@@ -1,0 +1,57 @@
+"""`taskctl auth login NAME | logout NAME | status`: secrets in the OS keyring."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from taskctl.cli.boundary import run_command
+from taskctl.cli.complete import complete_profile
+from taskctl.cli.options import ConfigOpt
+
+if TYPE_CHECKING:
+    from taskctl.context import AppContext
+    from taskctl.errors import ExitCode
+
+app = typer.Typer(help="Store, remove and check the secrets of profiles (OS keyring).", no_args_is_help=True)
+NameArg = typer.Argument(..., metavar="NAME", autocompletion=complete_profile, help="Profile name.")
+
+
+@app.command("login")
+def login(ctx: typer.Context, name: str = NameArg, config: ConfigOpt = None) -> None:
+    """Store the profile's secret in the OS keyring (prompted without echo, or read from stdin)."""
+
+    def action(app_context: AppContext) -> None:
+        from taskctl.auth import login as run
+
+        run(app_context, name)
+
+    run_command(ctx, action, config=config)
+
+
+@app.command("logout")
+def logout(ctx: typer.Context, name: str = NameArg, config: ConfigOpt = None) -> None:
+    """Remove the profile's secret from the OS keyring."""
+
+    def action(app_context: AppContext) -> None:
+        from taskctl.auth import logout as run
+
+        run(app_context, name)
+
+    run_command(ctx, action, config=config)
+
+
+@app.command("status")
+def status(ctx: typer.Context, config: ConfigOpt = None) -> None:
+    """For every profile: where its secret comes from (masked), and whether the keyring works.
+
+    Exits 6 when a profile has no secret anywhere.
+    """
+
+    def action(app_context: AppContext) -> ExitCode:
+        from taskctl.auth import status as run
+
+        return run(app_context)
+
+    run_command(ctx, action, config=config)

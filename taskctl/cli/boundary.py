@@ -1,0 +1,82 @@
+"""The one place where errors become stderr lines and exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from taskctl.errors import ExitCode, TaskctlError
+
+
+def app_context(ctx: typer.Context, config: Path | None = None, debug: bool = False):  # type: ignore[no-untyped-def]
+    """The AppContext the root callback built, with options given after the subcommand applied."""
+    from taskctl.context import AppContext
+
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppContext):
+        root.obj = AppContext(environ=dict(os.environ))
+    app = root.obj
+    if config is not None:
+        app.config_path = config
+    app.debug = app.debug or debug
+    return app
+
+
+def run_command(ctx: typer.Context, action: Callable[[object], ExitCode | None], *,
+                config: Path | None = None, debug: bool = False) -> None:
+    """Run a command's work; turn every failure into one or two lines on stderr and the SPEC exit code."""
+    app = app_context(ctx, config, debug)
+    try:
+        code = action(app) or ExitCode.OK
+    except TaskctlError as error:
+        if app.debug:
+            _print_traceback(app)
+        app.report(error)
+        code = error.exit_code
+    except KeyboardInterrupt:
+        _interrupted()
+    except BrokenPipeError:
+        _silence_stdout()
+        code = ExitCode.OK
+    except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+        from taskctl.errors import TaskctlError as Reported
+
+        if app.debug:
+            _print_traceback(app)
+        app.report(Reported(f"internal error: {type(error).__name__}: {error}",
+                            "rerun with --debug for the traceback, and report it"))
+        code = ExitCode.FAILURE
+    app.flush_config_warnings()
+    raise typer.Exit(int(code))
+
+
+def _print_traceback(app: object) -> None:
+    import traceback
+
+    text = "".join(traceback.format_exc())
+    redact = getattr(app, "redact", None)
+    sys.stderr.write(redact(text) if redact else text)
+
+
+def _interrupted() -> None:
+    """Ctrl-C: one line, exit 130, without waiting for worker threads stuck in a socket read."""
+    try:
+        sys.stderr.write("\ntaskctl: interrupted\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+    except (BrokenPipeError, OSError, ValueError):
+        pass
+    os._exit(int(ExitCode.INTERRUPTED))
+
+
+def _silence_stdout() -> None:
+    """The reader went away (`| head`): stop writing, quietly (Python docs, 'Note on SIGPIPE')."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

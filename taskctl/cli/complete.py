@@ -1,0 +1,38 @@
+"""Shell completion callbacks. They run on every TAB: keep them cheap and never let them fail."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+
+def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Profile names of the command's provider (all names outside a provider command)."""
+    try:
+        from taskctl.config import PROVIDERS, ProfileStore, default_config_path
+
+        provider = next((p.info_name for p in _ancestry(ctx) if p.info_name in PROVIDERS), None)
+        config = _find_config(ctx)
+        path = Path(config) if config else default_config_path(os.environ)
+        names = ProfileStore(path).names(provider)
+    except Exception:  # noqa: BLE001 - a broken file must not break the shell
+        names = ["sandbox"]
+    return [name for name in names if name.startswith(incomplete)]
+
+
+def _ancestry(ctx: typer.Context | None) -> list[typer.Context]:
+    chain = []
+    while ctx is not None:
+        chain.append(ctx)
+        ctx = ctx.parent
+    return chain
+
+
+def _find_config(ctx: typer.Context) -> str | None:
+    for level in _ancestry(ctx):
+        value = level.params.get("config")
+        if value:
+            return str(value)
+    return None

@@ -1,0 +1,44 @@
+"""`taskctl profile list | show NAME`: what is configured, and where each value came from."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from taskctl.cli.boundary import run_command
+from taskctl.cli.complete import complete_profile
+from taskctl.cli.options import ConfigOpt, JsonOpt
+
+if TYPE_CHECKING:
+    from taskctl.context import AppContext
+
+app = typer.Typer(help="List and inspect profiles.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_profiles(ctx: typer.Context, as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
+    """List the profiles of the profiles file, and the built-in sandbox."""
+
+    def action(app_context: AppContext) -> None:
+        from taskctl.profiles_view import list_profiles as run
+
+        run(app_context, as_json)
+
+    run_command(ctx, action, config=config)
+
+
+@app.command("show")
+def show_profile(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME", autocompletion=complete_profile),
+    config: ConfigOpt = None,
+) -> None:
+    """Show one profile: every value (secrets masked) and where it came from."""
+
+    def action(app_context: AppContext) -> None:
+        from taskctl.profiles_view import show_profile as run
+
+        run(app_context, name)
+
+    run_command(ctx, action, config=config)

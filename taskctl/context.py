@@ -1,0 +1,142 @@
+"""AppContext: the streams, settings and lazily built services one invocation shares.
+
+The root Typer callback builds one into ``ctx.obj``; tests can build one by hand.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from taskctl.config import Profile, ProfileStore, default_config_path
+from taskctl.errors import TaskctlError
+from taskctl.render.safe import inert
+from taskctl.secrets import Secret, SecretResolver
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from taskctl.http import HttpClient, Redactor
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A profile ready to use: its secret and an HTTP client bound to its policy."""
+
+    profile: Profile
+    secret: Secret
+    client: HttpClient
+
+
+@dataclass
+class AppContext:
+    environ: Mapping[str, str]
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    config_path: Path | None = None
+    debug: bool = False
+    _store: ProfileStore | None = None
+    _stdout_console: Console | None = None
+    _stderr_console: Console | None = None
+    _redactor: Redactor | None = None
+
+    @property
+    def profiles(self) -> ProfileStore:
+        if self._store is None:
+            path = self.config_path or default_config_path(self.environ)
+            explicit = self.config_path is not None or bool(self.environ.get("TASKCTL_CONFIG"))
+            self._store = ProfileStore(path, explicit=explicit)
+        return self._store
+
+    @property
+    def secrets(self) -> SecretResolver:
+        return SecretResolver(self.environ)
+
+    @property
+    def redact(self) -> Redactor:
+        if self._redactor is None:
+            from taskctl.http import Redactor
+
+            self._redactor = Redactor()
+        return self._redactor
+
+    def stdout_console(self) -> Console:
+        if self._stdout_console is None:
+            self._stdout_console = self._console(self.stdout)
+        return self._stdout_console
+
+    def stderr_console(self) -> Console:
+        if self._stderr_console is None:
+            self._stderr_console = self._console(self.stderr)
+        return self._stderr_console
+
+    def _console(self, stream: TextIO) -> Console:
+        from rich.console import Console
+
+        return Console(file=stream, highlight=False, markup=False, emoji=False, soft_wrap=False,
+                       no_color=bool(self.environ.get("NO_COLOR")) or None)
+
+    def is_terminal(self, stream: TextIO) -> bool:
+        isatty = getattr(stream, "isatty", None)
+        return bool(isatty and isatty())
+
+    # --- messages on stderr -------------------------------------------------------------------------
+    def warn(self, message: str) -> None:
+        self._message("warning", "yellow", message)
+
+    def report(self, error: TaskctlError) -> None:
+        """Print an error as one or two plain lines: what failed, then what to do."""
+        self._message("error", "red", error.message)
+        if error.hint:
+            self._message(None, "", error.hint)
+
+    def _message(self, label: str | None, style: str, text: str) -> None:
+        clean = inert(self.redact(text))
+        if self.is_terminal(self.stderr):
+            from rich.text import Text
+
+            line = Text.assemble(("taskctl: ", "bold"), (f"{label}: ", f"bold {style}") if label else "", clean)
+            self.stderr_console().print(line)
+        else:
+            prefix = f"taskctl: {label}: " if label else "taskctl: "
+            self.stderr.write(prefix + clean + "\n")
+        self.stderr.flush()
+
+    def trace(self, line: str) -> None:
+        self.stderr.write(inert(self.redact(line)) + "\n")
+        self.stderr.flush()
+
+    def flush_config_warnings(self) -> None:
+        store = self._store
+        if store is not None:
+            for message in store.warnings:
+                self.warn(message)
+            store.warnings.clear()
+
+    # --- connections -------------------------------------------------------------------------------
+    @contextmanager
+    def connect(self, provider: str, profile_name: str | None) -> Iterator[Connection]:
+        """Select the profile, resolve its secret, and yield a client; starts the sandbox when asked."""
+        from taskctl.http import HttpClient
+
+        profile = self.profiles.select(provider, profile_name, self.environ)
+        self.flush_config_warnings()
+        secret = self.secrets.resolve(profile)
+        self.redact.add(secret.value)
+        running = None
+        if profile.builtin_sandbox:
+            from taskctl import sandbox
+
+            running = sandbox.start()
+            profile = replace(profile, endpoint=running.endpoint(provider))
+        client = HttpClient(profile, redact=self.redact, trace=self.trace if self.debug else None, warn=self.warn)
+        try:
+            yield Connection(profile, secret, client)
+        finally:
+            client.close()
+            if running is not None:
+                running.close()

@@ -1,0 +1,68 @@
+"""`PROVIDER get`: fetch one or more tasks (concurrently, printed in argument order) and render them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from taskctl import providers
+from taskctl.context import AppContext
+from taskctl.errors import ExitCode, TaskctlError
+from taskctl.http import POOL_SIZE
+from taskctl.model import Outcome
+from taskctl.providers.base import Fetcher, FetchOptions
+
+
+@dataclass(frozen=True)
+class GetRequest:
+    provider: str
+    task_ids: tuple[str, ...]
+    profile: str | None
+    output: str
+    options: FetchOptions = field(default_factory=FetchOptions)
+
+
+def parse_task_ids(provider: str, raw_ids: Sequence[str]) -> tuple[str, ...]:
+    """Validate every id before any request is sent (UsageError on the first bad one)."""
+    module = providers.load(provider)
+    return tuple(module.parse_task_id(raw) for raw in raw_ids)
+
+
+def run_get(app: AppContext, request: GetRequest) -> ExitCode:
+    from taskctl.render import Output
+
+    module = providers.load(request.provider)
+    exit_code = ExitCode.OK
+    with app.connect(request.provider, request.profile) as connection:
+        fetcher = module.make_fetcher(connection.profile, connection.secret, connection.client, request.options)
+        output = Output(request.output, app.stdout, app.stdout_console)
+        for outcome in fetch_in_order(fetcher, request.task_ids):
+            if outcome.result is not None:
+                output.write(outcome.result)
+            elif isinstance(outcome.error, TaskctlError):
+                app.report(outcome.error)
+                if exit_code == ExitCode.OK:
+                    exit_code = outcome.error.exit_code
+    return exit_code
+
+
+def fetch_in_order(fetcher: Fetcher, task_ids: Sequence[str]) -> Iterator[Outcome]:
+    """Fetch concurrently over one session (bounded pool); yield outcomes in the order given."""
+    if len(task_ids) == 1:
+        yield _fetch_one(fetcher, task_ids[0])
+        return
+    pool = ThreadPoolExecutor(max_workers=min(POOL_SIZE, len(task_ids)), thread_name_prefix="fetch")
+    try:
+        futures = [pool.submit(_fetch_one, fetcher, task_id) for task_id in task_ids]
+        for future in futures:
+            yield future.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _fetch_one(fetcher: Fetcher, task_id: str) -> Outcome:
+    try:
+        return Outcome(task_id, result=fetcher.fetch(task_id))
+    except TaskctlError as error:
+        return Outcome(task_id, error=error)

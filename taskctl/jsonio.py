@@ -1,0 +1,89 @@
+"""JSON that round-trips a service's values unchanged.
+
+``json.loads`` already keeps key order and exact integers; floats are the exception (``1.10`` would come
+back as ``1.1``), so they are parsed into ``RawNumber``, a float that remembers the text it came from, and
+written back from that text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+
+class RawNumber(float):
+    """A float that remembers its exact source text (``1.10``, ``1e400``, ``NaN``)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> RawNumber:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+def loads(text: str) -> Any:
+    """Parse JSON text, keeping every number exactly as written. Raises ``ValueError`` on bad JSON."""
+    return json.loads(text, parse_float=RawNumber, parse_constant=RawNumber)
+
+
+def dumps(value: Any, indent: int | None = 2) -> str:
+    """Serialize what ``loads`` returned, writing numbers back as they were received."""
+    parts: list[str] = []
+    _write(value, parts, indent, 0)
+    return "".join(parts)
+
+
+def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
+    if isinstance(value, RawNumber):
+        out.append(value.text)
+    elif isinstance(value, dict):
+        _write_container([(_string(str(k)) + ": ", v) for k, v in value.items()],
+                         "{", "}", out, indent, level)
+    elif isinstance(value, list | tuple):
+        _write_container([("", v) for v in value], "[", "]", out, indent, level)
+    elif isinstance(value, str):
+        out.append(_string(value))
+    else:
+        out.append(json.dumps(value, ensure_ascii=False))
+
+
+# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal may act on: DEL, C1, bidi controls.
+_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def _string(value: str) -> str:
+    """A JSON string literal; characters a terminal could act on are written as \\u escapes (same value)."""
+    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+
+
+def _write_container(items: list[tuple[str, Any]], opening: str, closing: str, out: list[str],
+                     indent: int | None, level: int) -> None:
+    if not items:
+        out.append(opening + closing)
+        return
+    inner = "" if indent is None else "\n" + " " * (indent * (level + 1))
+    separator = ", " if indent is None else ","
+    out.append(opening)
+    for position, (prefix, item) in enumerate(items):
+        out.append((separator if position else "") + inner + prefix)
+        _write(item, out, indent, level + 1)
+    out.append("" if indent is None else "\n" + " " * (indent * level))
+    out.append(closing)
+
+
+def describe_value(value: Any) -> str:
+    """Any JSON value as one line of text for a human view (not for --json)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, RawNumber):
+        return value.text
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+        return ", ".join(describe_value(v) for v in value)
+    return dumps(value, indent=None)
+

@@ -1,0 +1,82 @@
+"""The model in the middle: what providers return and renderers consume.
+
+Renderers never read provider keys; they see a ``Task`` made of generic fields and sections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    UNKNOWN = "unknown"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STATES
+
+
+TERMINAL_STATES = frozenset({State.SUCCEEDED, State.PARTIAL, State.FAILED, State.CANCELED})
+
+
+@dataclass(frozen=True)
+class Field:
+    """One labelled value of a summary. ``kind`` tells renderers how to show it: "text", "url" (shortened),
+    or "status" (the raw status, followed by the normalized state)."""
+
+    label: str
+    value: str
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled table of rows (e.g. the input bands of an EO task)."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    url_columns: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Task:
+    """A provider-neutral view of one task."""
+
+    provider: str
+    task_id: str
+    name: str
+    type_label: str
+    raw_status: str
+    state: State
+    summary: tuple[Field, ...] = ()
+    sections: tuple[Section, ...] = ()
+    progress: int | None = None
+    message: str | None = None
+    # Notes shown beside top-level keys of the raw object in the tree view, e.g. {"status": "running"}.
+    annotations: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """What a fetcher returns: the task object exactly as received, and its normalized view."""
+
+    raw: Any
+    task: Task
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of fetching one requested id: either a TaskResult or the error that prevented it."""
+
+    requested_id: str
+    result: TaskResult | None = None
+    error: Exception | None = field(default=None)

@@ -1,0 +1,84 @@
+"""`profile list` and `profile show`: profiles for humans (secrets masked) or as JSON."""
+
+from __future__ import annotations
+
+from taskctl import jsonio
+from taskctl.config import PROVIDERS, SANDBOX_PROFILE, Profile, sandbox_profile
+from taskctl.context import AppContext
+from taskctl.errors import UsageError
+from taskctl.secrets import Secret
+
+
+def list_profiles(app: AppContext, as_json: bool) -> None:
+    store = app.profiles
+    profiles = list(store.profiles.values())
+    app.flush_config_warnings()
+    if as_json:
+        rows = [{"name": p.name, "provider": p.provider, "endpoint": p.endpoint, "default": p.default}
+                for p in profiles]
+        app.stdout.write(jsonio.dumps(rows) + "\n")
+        return
+    from rich.table import Table
+
+    from taskctl.render.safe import safe_text
+
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for column in ("NAME", "PROVIDER", "ENDPOINT", "DEFAULT"):
+        table.add_column(column, overflow="fold")
+    for p in profiles:
+        table.add_row(safe_text(p.name), p.provider, safe_text(p.endpoint), "yes" if p.default else "")
+    if SANDBOX_PROFILE not in store.profiles:
+        table.add_row(SANDBOX_PROFILE, "all", "(built-in, in-process)", "")
+    console = app.stdout_console()
+    console.print(table)
+    if not profiles:
+        app.stderr.write(f"taskctl: no profiles file at {store.path}; see profiles.example.yaml\n")
+
+
+def show_profile(app: AppContext, name: str) -> None:
+    profile = _find(app, name)
+    secret = _secret_or_none(app, profile)
+    rows: list[tuple[str, str, str]] = [
+        ("name", profile.name, "built-in" if profile.builtin_sandbox else f"file {profile.source}"),
+        ("provider", profile.provider, profile.origin("provider")),
+        ("endpoint", profile.endpoint or "(loopback port chosen at run time)", profile.origin("endpoint")),
+    ]
+    optional = {"default": profile.default, "auth_header": profile.auth_header, "share_id": profile.share_id,
+                "project_id": profile.project_id, "access_key": profile.access_key,
+                "allow_http": profile.allow_http, "ca_bundle": profile.ca_bundle, "tls_verify": profile.tls_verify,
+                "timeout": f"connect {profile.timeouts.connect:g} s, read {profile.timeouts.read:g} s",
+                "retries": profile.retries}
+    for key, value in optional.items():
+        if value is None or (key == "auth_header" and profile.provider != "eo"):
+            continue
+        origin_key = "timeout" if key == "timeout" else key
+        rows.append((key, jsonio.describe_value(value), profile.origin(origin_key)))
+    rows.append(("token", secret.masked() if secret else "(none)", secret.source if secret else
+                 f"run: taskctl auth login {profile.name}"))
+    from rich.table import Table
+
+    from taskctl.render.safe import safe_text
+
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for column in ("KEY", "VALUE", "FROM"):
+        table.add_column(column, overflow="fold")
+    for key, value, origin in rows:
+        table.add_row(key, safe_text(value), safe_text(origin))
+    app.stdout_console().print(table)
+
+
+def _find(app: AppContext, name: str) -> Profile:
+    store = app.profiles
+    if name in store.profiles:
+        return store.profiles[name]
+    if name == SANDBOX_PROFILE:
+        return sandbox_profile(PROVIDERS[0])
+    raise UsageError(f"unknown profile '{name}'", f"known profiles: {', '.join(store.names())}")
+
+
+def _secret_or_none(app: AppContext, profile: Profile) -> Secret | None:
+    if profile.builtin_sandbox:
+        from taskctl.sandbox import SANDBOX_TOKEN
+
+        return Secret(SANDBOX_TOKEN, "built-in")
+    return app.secrets.find(profile)

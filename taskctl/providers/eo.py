@@ -1,0 +1,112 @@
+"""Earth-observation imagery processing platform: POST /processtask/query/task/detail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from taskctl.config import Profile
+from taskctl.errors import ResponseError, UsageError
+from taskctl.http import HttpClient
+from taskctl.jsonio import describe_value
+from taskctl.model import Field, Section, State, Task, TaskResult
+from taskctl.providers.base import FetchOptions, decode_json, error_for
+from taskctl.secrets import Secret
+
+NAME = "eo"
+PATH = "/processtask/query/task/detail"
+MAX_TASK_ID = 2**63 - 1  # the API's taskId is a Java Long
+
+TASK_TYPES = {1: "Imagery Fusion", 2: "Imagery Mosaicking", 3: "Clip", 4: "Cloud Removal", 6: "Band Merging",
+              7: "NDVI", 8: "EVI", 9: "NDWI", 10: "NDBI", 11: "BAI"}
+STATUSES = {5: ("PROCESSING", State.RUNNING), 7: ("PUBLISHED", State.SUCCEEDED),
+            8: ("PUBLISH_FAILED", State.FAILED)}
+
+
+def parse_task_id(text: str) -> str:
+    """EO task ids are non-negative integers (Java Long)."""
+    candidate = text.strip()
+    if not candidate.isdecimal() or not candidate.isascii() or int(candidate) > MAX_TASK_ID:
+        raise UsageError(f"invalid eo task id {text!r}: expected a non-negative integer",
+                         "example: taskctl eo get 702")
+    return str(int(candidate))
+
+
+def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions) -> EoFetcher:
+    return EoFetcher(profile, secret, client)
+
+
+@dataclass
+class EoFetcher:
+    profile: Profile
+    secret: Secret
+    client: HttpClient
+
+    def fetch(self, task_id: str) -> TaskResult:
+        what = f"eo task {task_id}"
+        response = self.client.request(
+            "POST", self.profile.endpoint + PATH, json_body={"taskId": int(task_id)},
+            headers={self.profile.auth_header: self.secret.value, "Accept": "application/json"})
+        body = decode_json(response, what)
+        code = body.get("code") if isinstance(body, dict) else None
+        if response.status_code == 200 and code == 200:
+            data = body.get("data")
+            if not isinstance(data, dict):
+                raise ResponseError(f"{what}: the answer's `data` is {type(data).__name__}, not a task object",
+                                    "the service may not speak this API version; try -o json with --debug")
+            return TaskResult(raw=data, task=normalize(data, task_id))
+        if not isinstance(body, dict) or "code" not in body:
+            if response.status_code == 200:
+                raise ResponseError(f"{what}: the answer has no `code`; it is not this API's response shape")
+            code = response.status_code
+        message = describe_value(body.get("message")) if isinstance(body, dict) else ""
+        service_text = f"error {describe_value(code)} (HTTP {response.status_code})" + (
+            f": {message}" if message else "")
+        raise error_for(code if isinstance(code, int) else response.status_code, response.status_code,
+                        what, service_text, self.profile)
+
+
+def normalize(data: dict[str, Any], requested_id: str) -> Task:
+    status = data.get("status")
+    status_name, state = STATUSES.get(status, ("UNKNOWN", State.UNKNOWN)) if _is_int(status) else (
+        "UNKNOWN", State.UNKNOWN)
+    task_type = data.get("taskType")
+    type_label = TASK_TYPES.get(task_type, f"type {describe_value(task_type)}") if _is_int(task_type) else (
+        f"type {describe_value(task_type)}" if task_type is not None else "unknown type")
+    raw_status = f"{describe_value(status)} {status_name}".strip()
+    task_id = describe_value(data.get("id")) or requested_id
+    summary = (
+        Field("ID", task_id),
+        Field("Name", describe_value(data.get("taskName"))),
+        Field("Type", type_label),
+        Field("Status", raw_status, kind="status"),
+        Field("Output folder", describe_value(data.get("outputPath"))),
+        Field("Output file", describe_value(data.get("outputFileName"))),
+    )
+    return Task(provider=NAME, task_id=task_id, name=describe_value(data.get("taskName")),
+                type_label=type_label, raw_status=raw_status, state=state, summary=summary,
+                sections=_sections(data),
+                annotations=(("status", f"{status_name} → {state.value}"), ("taskType", type_label)))
+
+
+def _sections(data: dict[str, Any]) -> tuple[Section, ...]:
+    inputs = data.get("datas")
+    rows = tuple(_input_row(item) for item in inputs if isinstance(item, dict)) if isinstance(inputs, list) else ()
+    sections = [Section("Inputs", ("File", "Band", "Band/file id", "Thumbnail"), rows, frozenset({3}))]
+    output = data.get("output")
+    if isinstance(output, dict):
+        sections.append(Section("Output", ("File", "File id", "Thumbnail"), (
+            (describe_value(output.get("fileName")), describe_value(output.get("dataFileId")),
+             describe_value(output.get("thumbnailUrl"))),), frozenset({2})))
+    return tuple(sections)
+
+
+def _input_row(item: dict[str, Any]) -> tuple[str, ...]:
+    band_ids = describe_value(item.get("bandInfoId") if item.get("bandInfoId") is not None else item.get("bandId"))
+    ids = " / ".join(v for v in (band_ids, describe_value(item.get("dataFileId"))) if v)
+    return (describe_value(item.get("fileName")), describe_value(item.get("originalBandName")), ids,
+            describe_value(item.get("thumbnailUrl")))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,0 +1,63 @@
+"""Make server text inert before it reaches a terminal.
+
+Control characters are shown visibly (C0 and DEL in caret notation like ``cat -v``: ESC is ``^[``; C1 as
+``M-^[``), bidirectional overrides as ``<U+202E>``, and text is wrapped in ``rich.text.Text`` so that rich
+markup inside it (``[bold]``, ``[link=...]``) is printed literally instead of interpreted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+_UNSAFE = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return "^" + chr(code + 0x40)
+    if code == 0x7F:
+        return "^?"
+    if code <= 0x9F:
+        return "M-^" + chr(code - 0x80 + 0x40)
+    return f"<U+{code:04X}>"
+
+
+def inert(text: str) -> str:
+    """The same text with every terminal control character replaced by a visible form."""
+    return _UNSAFE.sub(_visible, text)
+
+
+def safe_text(text: str, style: str = "") -> Text:
+    """A rich Text that shows ``text`` literally: no markup, no control characters."""
+    from rich.text import Text
+
+    return Text(inert(text), style=style)
+
+
+def shorten_url(url: str, limit: int = 36) -> str:
+    """A human-sized name for a long link: its last path segment, query dropped, e.g. ``…/b4_thumb.jpg``."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return _ellipsize(url, limit)
+    name = unquote(parts.path).rstrip("/").rsplit("/", 1)[-1]
+    return "…/" + _ellipsize(name, limit - 2) if name else _ellipsize(parts.netloc, limit)
+
+
+def link_target(url: str) -> str | None:
+    """The URL itself when it is safe to make a terminal hyperlink of (http(s), no control characters)."""
+    if urlsplit(url).scheme in ("http", "https") and not _UNSAFE.search(url) and " " not in url:
+        return url
+    return None
+
+
+def _ellipsize(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    keep = limit - 1
+    return text[: keep // 2] + "…" + text[len(text) - (keep - keep // 2):]

@@ -1,0 +1,182 @@
+"""The EO (Earth-observation) API: ``POST /eo/processtask/query/task/detail``.
+
+Faithful to the "Query Task Detail API" document: the token in ``Authorization`` or ``X-API-Key``
+(equal to ``SANDBOX_TOKEN``, no scheme), body ``{"taskId": <Long>}``, answer
+``{"code", "message", "data"}``, and errors that often come with HTTP 200.
+
+Request errors:
+
+=====================================  ====  ==================================================
+request                                HTTP  body
+=====================================  ====  ==================================================
+token missing or wrong                 401   ``{"code": 401, "message": "Unauthorized"}``
+body not a JSON object                 400   ``{"code": 400, "message": "Malformed JSON ..."}``
+``taskId`` missing or null             200   ``{"code": 400, "message": "Task ID is required"}``
+``taskId`` not an integer (or > Long)  200   ``{"code": 400, "message": "taskId must be a Long"}``
+unknown ``taskId``                     200   ``{"code": 404, "message": "Task not found"}``
+=====================================  ====  ==================================================
+
+Seed tasks (``data`` of a ``code`` 200 answer):
+
+===================  ==================================================================
+taskId               task
+===================  ==================================================================
+702                  the document's success example, byte for byte (5 PROCESSING)
+703                  NDVI (7), 7 PUBLISHED, inputs Red and NIR
+704                  mosaic (2), 8 PUBLISH_FAILED, undocumented ``failReason`` + ``publish``
+705                  Cloud Removal (4), status 6 (undocumented: "unknown")
+706                  mosaic (2), 7 PUBLISHED, 40 Landsat inputs, non-ASCII name
+707                  7 PUBLISHED, hostile strings: rich markup, ANSI/OSC escapes, BEL, C1, DEL
+708                  NDWI (9), 5 PROCESSING, ``datas: []`` and ``output: null``
+1985949195927285760  BAI (11), 7 PUBLISHED: a 19-digit id (and ``outputPath``)
+===================  ==================================================================
+
+Fault injection, to try scripts against error paths:
+
+======  ====  ===============================================================================
+taskId  HTTP  answer
+======  ====  ===============================================================================
+9401    403   ``{"code": 403, "message": "Forbidden: no access to this project"}``
+9500    500   ``{"code": 500, "message": "Server internal error"}``
+9502    502   nginx-style HTML "502 Bad Gateway" (``text/html``)
+9503    503   HTML "503 Service Temporarily Unavailable", ``Retry-After: 1``
+9200    200   ``{"code": 500, "message": "Server internal error"}`` (an error with HTTP 200)
+9001    200   the first half of task 702's JSON (truncated; Content-Length matches)
+9002    200   ``{"code": 200, "message": "OK", "data": [1, 2, 3]}`` (wrong shape)
+9003    200   ``text/plain`` body ``OK``
+9301    302   ``Location: http://203.0.113.7/eo/processtask/query/task/detail`` (another host)
+======  ====  ===============================================================================
+
+Every error body above also carries ``"data": null``.
+
+Seeding at runtime: ``RunningSandbox.add_task("eo", task_id, seed)`` where ``seed`` is an
+``EoResult``: a task object (served as ``data`` of a ``code`` 200 answer), ``bytes`` (the whole
+HTTP 200 JSON body, sent as is) or a ``Response`` (sent as is); or a callable taking the poll
+count of that task id (1 on the first request) and returning one, for tasks that advance on each
+poll, e.g. ``lambda poll: running if poll < 3 else published``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+from taskctl.sandbox import SANDBOX_TOKEN
+from taskctl.sandbox.eo_seeds import seed_tasks
+from taskctl.sandbox.server import Request, Response, Route, html_response, json_response, text_response
+
+DETAIL_PATH = "/processtask/query/task/detail"
+AUTH_HEADERS = ("Authorization", "X-API-Key")
+REDIRECT_TARGET = "http://203.0.113.7/eo/processtask/query/task/detail"
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+
+EoResult = Mapping[str, Any] | bytes | Response
+EoSeed = EoResult | Callable[[int], EoResult]
+
+
+@cache
+def document_example() -> bytes:
+    """The document's success example for task 702, exactly as the file holds it."""
+    from importlib.resources import files
+
+    return files("taskctl.sandbox").joinpath("data/eo_702.json").read_bytes()
+
+
+def error(code: int, message: str, http_status: int = 200) -> Response:
+    """The API's error envelope; HTTP 200 unless said otherwise, as the service does."""
+    return json_response(http_status, {"code": code, "message": message, "data": None})
+
+
+def _gateway_page(status: int, reason: str) -> str:
+    """An nginx error page."""
+    title = f"{status} {reason}"
+    return (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+
+def _faults() -> dict[int, EoSeed]:
+    """The fault-injection ids (see the module docstring)."""
+    return {
+        9401: error(403, "Forbidden: no access to this project", http_status=403),
+        9500: error(500, "Server internal error", http_status=500),
+        9502: html_response(502, _gateway_page(502, "Bad Gateway")),
+        9503: html_response(503, _gateway_page(503, "Service Temporarily Unavailable"),
+                            (("Retry-After", "1"),)),
+        9200: error(500, "Server internal error"),
+        9001: lambda _poll: Response(200, document_example()[: len(document_example()) // 2]),
+        9002: json_response(200, {"code": 200, "message": "OK", "data": [1, 2, 3]}),
+        9003: text_response(200, "OK"),
+        9301: html_response(302, _gateway_page(302, "Found"), (("Location", REDIRECT_TARGET),)),
+    }
+
+
+def is_long(value: object) -> bool:
+    """Whether ``value`` is a JSON integer that fits a Java ``Long`` (bool is not)."""
+    return type(value) is int and _LONG_MIN <= value <= _LONG_MAX
+
+
+def _to_response(result: EoResult) -> Response:
+    """A seed's result as an HTTP answer."""
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, bytes):
+        return Response(200, result)
+    return json_response(200, {"code": 200, "message": "OK", "data": dict(result)})
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object, or None when it is not one."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+class EoApi:
+    """One sandbox's EO service: seeds (its own copy) and per-task poll counts."""
+
+    def __init__(self) -> None:
+        self._seeds: dict[int, EoSeed] = {702: lambda _poll: document_example()}
+        self._seeds.update(seed_tasks())
+        self._seeds.update(_faults())
+        self._polls: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def routes(self) -> list[Route]:
+        """The one route of this API."""
+        return [Route("POST", DETAIL_PATH, self.task_detail)]
+
+    def add_task(self, task_id: int, seed: EoSeed) -> None:
+        """Serve ``seed`` for ``task_id`` from now on (replacing any seed; poll count restarts)."""
+        if not is_long(task_id):
+            raise ValueError(f"EO task ids are Java Longs, not {task_id!r}")
+        with self._lock:
+            self._seeds[task_id] = seed
+            self._polls.pop(task_id, None)
+
+    def task_detail(self, request: Request) -> Response:
+        """``POST /processtask/query/task/detail``."""
+        if not any(request.header(name) == SANDBOX_TOKEN for name in AUTH_HEADERS):
+            return error(401, "Unauthorized", http_status=401)
+        body = _json_object(request.body)
+        if body is None:
+            return error(400, "Malformed JSON request body", http_status=400)
+        task_id = body.get("taskId")
+        if task_id is None:
+            return error(400, "Task ID is required")
+        if not is_long(task_id):
+            return error(400, "taskId must be a Long")
+        return self._answer(task_id)
+
+    def _answer(self, task_id: int) -> Response:
+        """The seed's answer for ``task_id``, counting the poll."""
+        with self._lock:
+            seed = self._seeds.get(task_id)
+            if seed is None:
+                return error(404, "Task not found")
+            poll = self._polls[task_id] = self._polls.get(task_id, 0) + 1
+        return _to_response(seed(poll) if callable(seed) else seed)

@@ -1,0 +1,144 @@
+"""Seed task objects of the EO sandbox, in the document's ``DataTaskDetailResp`` shape.
+
+Task 702 is not here: it is the document's own success example, served from ``data/eo_702.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BIG_TASK_ID = 1985949195927285760
+"""A 19-digit id (above 2**53): a JSON client must keep it an exact integer."""
+
+_STORAGE = "https://eopocstorage.blob.core.windows.net/eo-qa/data_test%2FRaster%2F"
+_SAS = "?sv=2023-11-03&se=2025-11-24T13%3A20%3A51Z&sr=b&sp=r&sig="
+
+# Landsat 8 Collection 2 surface-reflectance band file suffixes and their names.
+_LANDSAT_BANDS = (
+    ("SR_B1", "Coastal Aerosol"), ("SR_B2", "Blue"), ("SR_B3", "Green"), ("SR_B4", "Red"),
+    ("SR_B5", "Near Infrared"), ("SR_B6", "SWIR 1"), ("SR_B7", "SWIR 2"), ("ST_B10", "Thermal Infrared 1"),
+)
+_LANDSAT_SCENES = (
+    "LC08_L2SP_197024_20230514_20230524_02_T1", "LC08_L2SP_197025_20230514_20230524_02_T1",
+    "LC08_L2SP_196024_20230523_20230601_02_T1", "LC08_L2SP_196025_20230523_20230601_02_T1",
+    "LC08_L2SP_198024_20230521_20230602_02_T1",
+)
+
+
+def thumbnail(key: str, signature: str) -> str:
+    """A signed blob-storage thumbnail URL like the document's."""
+    return f"{_STORAGE}{key}_thumb.jpg{_SAS}{signature}%3D"
+
+
+def data_input(data_file_id: int, band_id: int, file_name: str, band_name: str,
+               metadata_id: int, task_id: str) -> dict[str, Any]:
+    """One ``ProcessTaskDataVo``, keys in the document's order (``type`` included, as served)."""
+    return {
+        "dataFileId": data_file_id,
+        "type": None,
+        "bandInfoId": [band_id],
+        "bandId": band_id,
+        "thumbnailUrl": thumbnail(f"2025%2F11%2F5%2F{file_name}", f"sig{data_file_id}x{band_id}"),
+        "fileName": file_name,
+        "originalBandName": band_name,
+        "metadataId": metadata_id,
+        "taskId": task_id,
+    }
+
+
+def data_output(data_file_id: int | None, file_name: str, metadata_id: int | None,
+                task_id: str | None) -> dict[str, Any]:
+    """One ``ProcessTaskResultDataVo``; no thumbnail until the file exists."""
+    url = None if data_file_id is None else thumbnail(f"{file_name}%2F{file_name}", f"out{data_file_id}")
+    return {"dataFileId": data_file_id, "thumbnailUrl": url, "fileName": file_name,
+            "metadataId": metadata_id, "taskId": task_id}
+
+
+def task(task_id: int, task_type: int, name: str, status: int, output_path: int, output_file: str,
+         datas: list[dict[str, Any]], output: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    """One ``DataTaskDetailResp``; ``extra`` keys (undocumented fields) come last."""
+    return {"id": task_id, "taskType": task_type, "taskName": name, "status": status,
+            "outputPath": output_path, "outputFileName": output_file, "datas": datas,
+            "output": output, **extra}
+
+
+def _ndvi_703() -> dict[str, Any]:
+    """Published NDVI from Red and NIR."""
+    datas = [
+        data_input(611, 13001, "LC08_L2SP_118038_20230514_20230524_02_T1_SR_B4", "Red", 402,
+                   "1986012345678901248"),
+        data_input(612, 13002, "LC08_L2SP_118038_20230514_20230524_02_T1_SR_B5", "Near Infrared", 403,
+                   "1986012345678901249"),
+    ]
+    return task(703, 7, "NDVI Pearl River Delta May 2023", 7, 706, "NdviPrd202305", datas,
+                data_output(801, "NdviPrd202305", 415, "703"))
+
+
+def _mosaic_704() -> dict[str, Any]:
+    """Failed mosaic, with fields this API version does not document."""
+    datas = [
+        data_input(620, 13010, "S2B_MSIL2A_20230611T030529_N0509_R075_T49QGF_B04", "Red", 420,
+                   "1986020000000000001"),
+        data_input(621, 13011, "S2A_MSIL2A_20230704T030541_N0509_R075_T50RKU_B04", "Red", 421,
+                   "1986020000000000002"),
+    ]
+    return task(704, 2, "Mosaic Guangdong coast Q3", 8, 706, "MosaicGdCoastQ3", datas,
+                data_output(None, "MosaicGdCoastQ3", None, None),
+                failReason="Input tiles do not overlap",
+                publish={"attempts": 3, "lastError": "GeoServer returned 500 on layer create",
+                         "lastAttempt": "2025-11-05T14:02:11Z"})
+
+
+def _cloud_removal_705() -> dict[str, Any]:
+    """A status this API version does not document (6)."""
+    datas = [data_input(630, 13020, "LC09_L2SP_122044_20240102_20240103_02_T1_SR_B2", "Blue", 430,
+                        "1986030000000000001")]
+    return task(705, 4, "Cloud removal Hainan Jan 2024", 6, 706, "CloudFreeHainan202401", datas,
+                data_output(None, "CloudFreeHainan202401", None, None))
+
+
+def _many_inputs_706() -> dict[str, Any]:
+    """A published mosaic of 5 Landsat scenes x 8 bands = 40 inputs (and a non-ASCII name)."""
+    datas = [
+        data_input(1000 + n, 14000 + n, f"{scene}_{suffix}", band_name, 500 + n, str(1986040000000000000 + n))
+        for n, (scene, (suffix, band_name)) in enumerate(
+            (scene, band) for scene in _LANDSAT_SCENES for band in _LANDSAT_BANDS)
+    ]
+    return task(706, 2, "Mosaic Münsterland 2023 – 5 scenes", 7, 706, "MosaicMuensterland2023", datas,
+                data_output(1100, "MosaicMuensterland2023", 540, "706"))
+
+
+def _bai_big_id() -> dict[str, Any]:
+    """A published BAI whose id (and output folder) need 64 bits."""
+    datas = [
+        data_input(640, 13040, "LC08_L2SP_044034_20200921_20201005_02_T1_SR_B4", "Red", 440,
+                   "1985949195927285761"),
+        data_input(641, 13041, "LC08_L2SP_044034_20200921_20201005_02_T1_SR_B5", "Near Infrared", 441,
+                   "1985949195927285762"),
+    ]
+    return task(BIG_TASK_ID, 11, "BAI August Complex burn scar", 7, 1985949196283801600, "BaiAugustComplex",
+                datas, data_output(890, "BaiAugustComplex", 450, str(BIG_TASK_ID)))
+
+
+def _hostile_707() -> dict[str, Any]:
+    """Strings that must reach a terminal inert: rich markup, ANSI/OSC escapes, C0/C1 controls."""
+    name = "[bold red]pwned[/] \u001b[31mred\u001b[0m\u0007 [link=http://evil]x[/link]\nsecond line"
+    file_name = "[link=http://evil]x[/link]\u001b]8;;http://evil\u0007click\u001b]8;;\u0007\u009b2J\u007f"
+    datas = [
+        data_input(650, 13050, file_name, "Red\u001b[2K\r[blink]NIR[/blink]", 460, "1986070000000000001"),
+        data_input(651, 13051, "plain_B5", "Near Infrared", 461, "1986070000000000002"),
+    ]
+    output = data_output(900, "out\u009b31m[bold]x[/bold]\u007f", 470, "707")
+    return task(707, 7, name, 7, 706, "\u001b[8mhidden\u001b[0m[/]", datas, output)
+
+
+def _empty_708() -> dict[str, Any]:
+    """A task that has produced nothing yet: no inputs listed, no output."""
+    return task(708, 9, "NDWI Poyang Lake (queued)", 5, 706, "NdwiPoyang", [], None)
+
+
+def seed_tasks() -> dict[int, dict[str, Any]]:
+    """A fresh copy of every seed task object, by id."""
+    tasks = (_ndvi_703(), _mosaic_704(), _cloud_removal_705(), _many_inputs_706(), _bai_big_id(),
+             _hostile_707(), _empty_708())
+    return {item["id"]: item for item in tasks}
