@@ -23,9 +23,24 @@ class RawNumber(float):
         return number
 
 
+class RawInt(int):
+    """An integer whose text ``int()`` would not give back (``-0``)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> RawInt:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+def _parse_int(text: str) -> int:
+    return RawInt(text) if text == "-0" else int(text)
+
+
 def loads(text: str) -> Any:
     """Parse JSON text, keeping every number exactly as written. Raises ``ValueError`` on bad JSON."""
-    return json.loads(text, parse_float=RawNumber, parse_constant=RawNumber)
+    return json.loads(text, parse_float=RawNumber, parse_int=_parse_int, parse_constant=RawNumber)
 
 
 def dumps(value: Any, indent: int | None = 2) -> str:
@@ -36,7 +51,7 @@ def dumps(value: Any, indent: int | None = 2) -> str:
 
 
 def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
-    if isinstance(value, RawNumber):
+    if isinstance(value, RawNumber | RawInt):
         out.append(value.text)
     elif isinstance(value, dict):
         _write_container([(_string(str(k)) + ": ", v) for k, v in value.items()],
@@ -79,7 +94,7 @@ def describe_value(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, RawNumber):
+    if isinstance(value, RawNumber | RawInt):
         return value.text
     if isinstance(value, str | int | float):
         return str(value)

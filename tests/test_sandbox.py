@@ -18,9 +18,11 @@ import requests
 from taskctl.sandbox import PROVIDERS, SANDBOX_TOKEN, RunningSandbox, SeenRequest, serve_forever, start
 
 DETAIL = "/processtask/query/task/detail"
-DOC = Path("/work/shared/api-docs/eo-query-task-detail.txt")
 AUTH = {"Authorization": SANDBOX_TOKEN}
 REPO = Path(__file__).resolve().parents[1]
+DOC = next((path for path in (REPO.parent / "shared" / "api-docs" / "eo-query-task-detail.txt",
+                              Path("/work/shared/api-docs/eo-query-task-detail.txt")) if path.exists()),
+           Path("/nonexistent/eo-query-task-detail.txt"))
 
 
 @pytest.fixture
@@ -112,17 +114,22 @@ def test_serve_forever_returns_when_closed_from_on_ready() -> None:
 
 
 def test_serve_forever_returns_cleanly_on_ctrl_c() -> None:
-    code = ("from taskctl.sandbox import serve_forever\n"
+    # SIGINT is set explicitly: a child of a background job in a script would inherit "ignored".
+    code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            "from taskctl.sandbox import serve_forever\n"
             "serve_forever('127.0.0.1', 0, lambda s: print(s.base_url, flush=True))\n"
             "print('returned', flush=True)\n")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=REPO)
-    assert proc.stdout is not None
-    base_url = proc.stdout.readline().strip()
-    response = requests.post(base_url + "/eo" + DETAIL, json={"taskId": 703}, headers=AUTH, timeout=5)
-    assert response.json()["data"]["id"] == 703
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=10)
+    try:
+        assert proc.stdout is not None
+        base_url = proc.stdout.readline().strip()
+        response = requests.post(base_url + "/eo" + DETAIL, json={"taskId": 703}, headers=AUTH, timeout=5)
+        assert response.json()["data"]["id"] == 703
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
     assert (proc.returncode, out, err) == (0, "returned\n", "")
 
 

@@ -53,7 +53,7 @@ def decode_json(response: requests.Response, what: str) -> Any:
     try:
         return jsonio.loads(text)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise _non_json(response, host, what, "truncated JSON (the answer ends mid-document)") from None
         raise _non_json(response, host, what, f"invalid JSON ({exc.msg} at line {exc.lineno})") from None
 

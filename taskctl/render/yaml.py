@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from taskctl.jsonio import RawNumber
+from taskctl.jsonio import RawInt, RawNumber
 from taskctl.model import TaskResult
 
 
@@ -17,7 +17,11 @@ def render_yaml(result: TaskResult) -> str:
     def represent_number(dumper: yaml.SafeDumper, number: RawNumber) -> Any:
         return dumper.represent_scalar("tag:yaml.org,2002:float", _yaml_float(number.text))
 
+    def represent_int(dumper: yaml.SafeDumper, number: RawInt) -> Any:
+        return dumper.represent_scalar("tag:yaml.org,2002:int", number.text)
+
     Dumper.add_representer(RawNumber, represent_number)
+    Dumper.add_representer(RawInt, represent_int)
     return yaml.dump(result.raw, Dumper=Dumper, sort_keys=False, allow_unicode=True,
                      default_flow_style=False, explicit_start=True, width=100)
 

@@ -1,0 +1,76 @@
+"""Shell completion: the scripts in completions/ are current, TAB completes profiles, and stays light."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import write_profiles
+
+ROOT = Path(__file__).resolve().parents[1]
+SHELLS = ("bash", "zsh", "fish")
+HEAVY = ("requests", "urllib3", "rich", "yaml", "keyring", "concurrent.futures")
+
+PROBE = """
+import json, sys
+from taskctl.cli.app import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("MODULES=" + json.dumps(sorted(sys.modules)) + "\\n")
+"""
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_completion_scripts_are_current(cli, shell: str) -> None:
+    """Regenerate with: TASKCTL_UPDATE_COMPLETIONS=1 python -m pytest tests/test_completion.py"""
+    result = cli("--show-completion", shell)
+    assert result.exit_code == 0
+    path = ROOT / "completions" / f"taskctl.{shell}"
+    if os.environ.get("TASKCTL_UPDATE_COMPLETIONS"):
+        path.write_text(result.stdout)
+    assert path.read_text() == result.stdout, f"{path} is stale: regenerate it (see this test's docstring)"
+
+
+def _run(args: list[str], env: dict[str, str]) -> tuple[str, list[str]]:
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=60)
+    marker = [line for line in proc.stderr.splitlines() if line.startswith("MODULES=")]
+    assert marker, proc.stderr
+    return proc.stdout, json.loads(marker[0].removeprefix("MODULES="))
+
+
+def _complete(words: str) -> dict[str, str]:
+    return {"_TASKCTL_COMPLETE": "complete_bash", "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1))}
+
+
+def test_tab_completes_commands_without_heavy_imports() -> None:
+    out, modules = _run([], _complete("taskctl e"))
+    assert out.split() == ["eo"]
+    assert not [m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY]
+
+
+def test_tab_completes_profile_names_of_the_provider(profiles_file: Path) -> None:
+    write_profiles(profiles_file, "profiles:\n"
+                   "  eo-prod:\n    provider: eo\n    endpoint: https://eo.example.com\n"
+                   "  eo-qa:\n    provider: eo\n    endpoint: https://qa.eo.example.com\n"
+                   "  drive:\n    provider: koodrive\n    endpoint: https://intl.myhuaweicloud-koodrive.com\n")
+    out, modules = _run([], _complete("taskctl eo get 702 --profile "))
+    assert sorted(out.split()) == ["eo-prod", "eo-qa", "sandbox"]
+    out, _modules = _run([], _complete("taskctl eo get 702 --profile eo-q"))
+    assert out.split() == ["eo-qa"]
+    # Profile names need the YAML parser, and nothing else heavy.
+    assert not [m for m in modules if m.split(".")[0] in ("requests", "urllib3", "rich", "keyring")]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["eo", "get", "--help"], ["--version"]])
+def test_help_and_version_do_not_import_heavy_modules(args: list[str]) -> None:
+    out, modules = _run(args, {})
+    assert "taskctl" in out
+    assert not [m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY]

@@ -1,0 +1,126 @@
+"""Renderers and the EO parser: hostile server strings stay inert; arbitrary JSON never crashes them."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from taskctl import jsonio
+from taskctl.errors import TaskctlError
+from taskctl.model import TaskResult
+from taskctl.providers import eo
+from taskctl.render import FORMATS, Output
+from taskctl.render.safe import inert, shorten_url
+
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all controls but \t and \n
+
+
+def render(result: TaskResult, fmt: str, terminal: bool = False) -> str:
+    from rich.console import Console
+
+    stream = io.StringIO()
+    console = Console(file=stream, force_terminal=terminal, width=80, highlight=False, markup=False,
+                      emoji=False, color_system="standard" if terminal else None)
+    Output(fmt, stream, lambda: console).write(result)
+    return stream.getvalue()
+
+
+def eo_result(data: dict) -> TaskResult:
+    return TaskResult(raw=data, task=eo.normalize(data, "1"))
+
+
+HOSTILE = {
+    "id": 707, "taskType": 7, "status": 7,
+    "taskName": "[bold red]pwned[/] \x1b[31mred\x1b[0m\x07 [link=http://evil]x[/link]\nline2",
+    "outputFileName": "\x1b]8;;http://evil\x07click\x1b]8;;\x07\x9b2J\x7f\u202egnp.exe",
+    "datas": [{"fileName": "[blink]f[/blink]\r", "originalBandName": "\x1b[2K", "bandInfoId": [1],
+               "thumbnailUrl": "https://x.example/a%1B[31m.jpg?sig=1"}],
+    "output": {"fileName": "[/]", "dataFileId": 1, "thumbnailUrl": "javascript:alert(1)"},
+}
+
+
+def test_inert_shows_controls_visibly() -> None:
+    assert inert("a\x1b[31mb\x07\x7f\x9b\u202e\n") == "a^[[31mb^G^?M-^[<U+202E>^J"
+
+
+def test_hostile_strings_reach_the_terminal_inert_in_table_and_tree() -> None:
+    for fmt in ("table", "tree"):
+        for terminal in (False, True):
+            out = render(eo_result(HOSTILE), fmt, terminal)
+            visible = re.sub(r"\x1b\[[0-9;]*m", "", out)  # our own colour codes only
+            visible = re.sub(r"\x1b]8;[^\x1b]*\x1b\\", "", visible)  # our own hyperlinks
+            assert not CONTROL.search(visible), (fmt, terminal, visible)
+            assert "[bold red]pwned[/]" in visible  # markup printed literally, not interpreted
+            assert "^[[31mred" in visible
+            assert "\u202e" not in visible
+            links = re.findall(r"\x1b]8;[^;]*;([^\x1b]*)\x1b", out)
+            assert all(link in ("", "https://x.example/a%1B[31m.jpg?sig=1") for link in links), links
+
+
+def test_json_and_yaml_escape_terminal_controls_but_keep_values() -> None:
+    out = render(eo_result(HOSTILE), "json")
+    assert not CONTROL.search(out.replace("\n", ""))
+    assert json.loads(out) == HOSTILE
+    import yaml
+
+    text = render(eo_result(HOSTILE), "yaml")
+    assert not CONTROL.search(text.replace("\n", ""))
+    assert yaml.safe_load(text) == HOSTILE
+
+
+def test_shorten_url_keeps_the_file_name() -> None:
+    url = ("https://eopocstorage.blob.core.windows.net/eo-qa/data_test%2FRaster%2F702%2Fband_merge_702_thumb.jpg"
+           "?sv=2023-11-03&sig=abc%3D")
+    assert shorten_url(url, 40) == "…/band_merge_702_thumb.jpg"
+    assert len(shorten_url(url, 16)) == 16
+
+
+def test_table_fits_80_columns() -> None:
+    data = {"id": 5, "taskName": "n" * 200, "taskType": 6, "status": 5,
+            "datas": [{"fileName": "f" * 90, "originalBandName": "b" * 40, "thumbnailUrl": "https://h/" + "t" * 90}]}
+    out = render(eo_result(data), "table")
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+eo_like = st.fixed_dictionaries({}, optional={
+    "id": json_values, "taskType": json_values, "taskName": json_values, "status": json_values,
+    "outputPath": json_values, "outputFileName": json_values, "output": json_values,
+    "datas": st.lists(st.dictionaries(st.sampled_from(
+        ["fileName", "originalBandName", "bandInfoId", "bandId", "dataFileId", "thumbnailUrl"]), json_values),
+        max_size=3) | json_values,
+})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=eo_like, extra=st.dictionaries(st.text(max_size=6), json_values, max_size=3))
+def test_eo_parser_and_every_renderer_accept_arbitrary_json(data: dict, extra: dict) -> None:
+    task_object = {**extra, **data}
+    try:
+        result = eo_result(task_object)
+    except TaskctlError:
+        return
+    for fmt in FORMATS:
+        out = render(result, fmt, terminal=fmt == "table")
+        if fmt == "json":
+            assert json.loads(out) == json.loads(json.dumps(task_object))
+
+
+@given(value=json_values)
+def test_jsonio_round_trips_values(value: object) -> None:
+    text = json.dumps(value)
+    assert json.loads(jsonio.dumps(jsonio.loads(text))) == json.loads(text)
+
+
+@given(number=st.from_regex(r"-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,20})?([eE][-+]?[0-9]{1,3})?", fullmatch=True))
+def test_jsonio_writes_numbers_back_as_received(number: str) -> None:
+    text = f'{{"n": {number}, "list": [{number}]}}'
+    assert jsonio.dumps(jsonio.loads(text), indent=None) == text
