@@ -19,6 +19,7 @@ def serve(app: AppContext, port: int) -> ExitCode:
         app.stderr.write(f"taskctl: sandbox listening on {running.base_url} (Ctrl-C to stop)\n")
         app.stderr.flush()
 
+    _stop_on_sigterm()
     try:
         sandbox.serve_forever(HOST, port, on_ready=on_ready)
     except OSError as exc:
@@ -28,6 +29,16 @@ def serve(app: AppContext, port: int) -> ExitCode:
         raise UsageError(f"cannot listen on {HOST}:{port}: {exc.strerror or exc}") from None
     app.stderr.write("taskctl: sandbox stopped\n")
     return ExitCode.INTERRUPTED
+
+
+def _stop_on_sigterm() -> None:
+    """`kill` (SIGTERM) stops the foreground sandbox as cleanly as Ctrl-C does."""
+    import signal
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def profile_snippet(running: object) -> str:

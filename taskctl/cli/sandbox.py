@@ -10,6 +10,7 @@ from taskctl.cli.boundary import run_command
 
 if TYPE_CHECKING:
     from taskctl.context import AppContext
+    from taskctl.errors import ExitCode
 
 
 def sandbox(
@@ -18,9 +19,9 @@ def sandbox(
 ) -> None:
     """Serve the sandbox API on 127.0.0.1 until Ctrl-C, and print a profile snippet that points at it."""
 
-    def action(app_context: AppContext) -> None:
+    def action(app_context: AppContext) -> ExitCode:
         from taskctl.sandbox_command import serve
 
-        serve(app_context, port)
+        return serve(app_context, port)
 
     run_command(ctx, action)
