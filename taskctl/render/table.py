@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-URL_WIDTH = 22  # shortened links; the whole URL is in -o json / tree
+URL_WIDTH = 22
+FIRST_COLUMN_WIDTH = 30  # shortened links; the whole URL is in -o json / tree
 STATE_STYLES = {State.PENDING: "blue", State.RUNNING: "yellow", State.SUCCEEDED: "green",
                 State.PARTIAL: "yellow", State.FAILED: "red", State.CANCELED: "magenta",
                 State.UNKNOWN: "magenta"}
@@ -67,12 +68,14 @@ def _section(section: Section, hyperlinks: bool) -> RenderableType:
     if not section.rows:
         return Text.assemble((section.title, "bold"), ("  none", "dim"))
     table = Table(title=f"{section.title} ({len(section.rows)})", title_justify="left", title_style="bold",
-                  box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1))
+                  box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
     for position, column in enumerate(section.columns):
         if position in section.url_columns:
             table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=URL_WIDTH)
         else:
-            table.add_column(column, overflow="fold")
+            # Keep the first column (the name) whole when it is of a reasonable length.
+            longest = max((len(row[position]) for row in section.rows), default=0) if position == 0 else 0
+            table.add_column(column, overflow="fold", min_width=min(longest, FIRST_COLUMN_WIDTH) or None)
     for row in section.rows:
         table.add_row(*(_url_cell(cell, hyperlinks) if position in section.url_columns else safe_text(cell)
                         for position, cell in enumerate(row)))
