@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 from collections.abc import Mapping
@@ -35,6 +36,11 @@ _KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...] | None]] = {
 }
 
 
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", float: "a number",
+               dict: "a mapping {connect: S, read: S}"}
+_SECRET_KEYS = frozenset({"token"})
+
+
 @dataclass(frozen=True)
 class Timeouts:
     connect: float = DEFAULT_CONNECT_TIMEOUT
@@ -62,11 +68,15 @@ class Profile:
     lines: Mapping[str, int] = field(default_factory=dict)
 
     def origin(self, key: str) -> str:
-        """Where a key's value came from, for `profile show`."""
+        """Where a key's value came from, for `profile show`: `profiles.yaml:7`, `default` or `built-in`.
+
+        The file is named by its base name (a full path would wrap the table); ``source`` has the full path.
+        ``key`` "name" gives the line of the profile itself.
+        """
         if self.builtin_sandbox:
             return "built-in"
         line = self.lines.get(key)
-        return f"file {self.source}:{line}" if line else "default"
+        return f"{Path(self.source).name}:{line}" if line else "default"
 
 
 def sandbox_profile(provider: str) -> Profile:
@@ -78,7 +88,10 @@ def sandbox_profile(provider: str) -> Profile:
 def default_config_path(environ: Mapping[str, str]) -> Path:
     if environ.get("TASKCTL_CONFIG"):
         return Path(environ["TASKCTL_CONFIG"]).expanduser()
-    base = environ.get("XDG_CONFIG_HOME") or str(Path("~/.config").expanduser())
+    base = environ.get("XDG_CONFIG_HOME", "")
+    if not Path(base).is_absolute():  # the XDG spec: a relative value is invalid and ignored
+        home = environ.get("HOME")
+        base = str(Path(home) / ".config") if home else str(Path("~/.config").expanduser())
     return Path(base) / "taskctl" / "profiles.yaml"
 
 
@@ -129,7 +142,7 @@ class ProfileStore:
             raise UsageError(f"unknown profile '{name}'", f"{provider} profiles: {known} (file: {self.path})")
         if profile.provider != provider:
             raise UsageError(f"profile '{name}' is a {profile.provider} profile, not {provider}",
-                             f"use `taskctl {profile.provider} ...` or pick a {provider} profile")
+                             f"use `taskctl {profile.provider} ...`, or pick one of: {', '.join(self.names(provider))}")
         return profile
 
     def select(self, provider: str, requested: str | None, environ: Mapping[str, str]) -> Profile:
@@ -168,31 +181,59 @@ def parse_profiles(text: str, source: str) -> dict[str, Profile]:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{where}: {problem}", "fix the YAML syntax of the profiles file") from None
+        raise ConfigError(_describe_yaml_error(exc, source), "fix the YAML syntax of the profiles file") from None
     finally:
         loader.dispose()
     if data is None:
         return {}
-    lines = _key_lines(node)
-    if not isinstance(data, dict) or not isinstance(data.get("profiles", {}), dict):
-        raise ConfigError(f"{source}: expected a mapping with a `profiles:` mapping at the top",
-                          "see profiles.example.yaml")
+    lines = _key_lines(node, source)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}:{node.start_mark.line + 1}: expected a mapping with a `profiles:` key "
+                          f"at the top, got {_kind(data)}", "see profiles.example.yaml")
     unknown_top = [k for k in data if k != "profiles"]
     if unknown_top:
         line = lines.get((str(unknown_top[0]),), 1)
         raise ConfigError(f"{source}:{line}: unknown top-level key '{unknown_top[0]}'",
                           "the file holds one key, `profiles:`")
+    entries = data.get("profiles") or {}
+    if not isinstance(entries, dict):
+        raise ConfigError(f"{source}:{lines.get(('profiles',), 1)}: profiles: expected a mapping of profile "
+                          f"names to profiles, got {_kind(entries)}", "see profiles.example.yaml")
     profiles: dict[str, Profile] = {}
-    for name, entry in (data.get("profiles") or {}).items():
+    for name, entry in entries.items():
         profiles[str(name)] = _build_profile(str(name), entry, source, lines)
     return profiles
 
 
-def _key_lines(node: Any) -> dict[tuple[str, ...], int]:
-    """Map each key path (up to profiles -> name -> key) to its 1-based line in the file."""
+def _describe_yaml_error(exc: Exception, source: str) -> str:
+    """`file:line: problem`, plus where the unfinished construct began when YAML knows it."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{source}:{mark.line + 1}" if mark else source
+    problem = getattr(exc, "problem", None) or "invalid YAML"
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None and (mark is None or context_mark.line != mark.line):
+        problem += f" ({context} started on line {context_mark.line + 1})"
+    return f"{where}: {problem}"
+
+
+def _kind(value: Any) -> str:
+    """A YAML-flavoured name for the type of a value, never the value itself (it may be a secret)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "nothing" if value is None else f"a {type(value).__name__}"
+
+
+def _key_lines(node: Any, source: str) -> dict[tuple[str, ...], int]:
+    """Map each key path (up to profiles -> name -> key) to its 1-based line; reject duplicate keys."""
     import yaml
 
     result: dict[tuple[str, ...], int] = {}
@@ -202,7 +243,11 @@ def _key_lines(node: Any) -> dict[tuple[str, ...], int]:
             return
         for key_node, value_node in current.value:
             key_path = (*path, str(key_node.value))
-            result[key_path] = key_node.start_mark.line + 1
+            line = key_node.start_mark.line + 1
+            if key_path in result:
+                raise ConfigError(f"{source}:{line}: {' -> '.join(key_path)}: duplicate key "
+                                  f"(first on line {result[key_path]})", "keep one of them")
+            result[key_path] = line
             walk(value_node, key_path)
 
     walk(node, ())
@@ -217,6 +262,8 @@ def _build_profile(name: str, entry: Any, source: str,
         where = " -> ".join(path)
         return ConfigError(f"{source}:{line}: {where}: {problem}", hint)
 
+    if not name or ":" in name or not name.isprintable() or name != name.strip():
+        raise fail(None, "a profile name must be non-empty printable text without ':' or surrounding spaces")
     if not isinstance(entry, dict):
         raise fail(None, "expected a mapping of keys (provider, endpoint, ...)")
     provider = entry.get("provider")
@@ -230,8 +277,10 @@ def _build_profile(name: str, entry: Any, source: str,
         if only_for and provider not in only_for:
             raise fail(key, f"only applies to {', '.join(only_for)} profiles")
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            expected = " or ".join("number" if t in (int, float) else t.__name__ for t in types)
-            raise fail(key, f"expected {expected}, got {value!r}")
+            expected = " or ".join(_TYPE_NAMES[t] for t in types if not (t is int and float in types))
+            opaque = key in _SECRET_KEYS or value is None or isinstance(value, list | dict)
+            shown = _kind(value) if opaque else repr(value)
+            raise fail(key, f"expected {expected}, got {shown}")
     endpoint = entry.get("endpoint")
     if not endpoint:
         raise fail(None, "missing `endpoint` (the service's base URL)")
@@ -240,6 +289,7 @@ def _build_profile(name: str, entry: Any, source: str,
     if not 0 <= retries <= 10:
         raise fail("retries", "must be between 0 and 10")
     key_lines = {k[2]: v for k, v in lines.items() if len(k) == 3 and k[1] == name}
+    key_lines["name"] = lines.get(("profiles", name), 1)
     return Profile(
         name=name, provider=provider, endpoint=endpoint.rstrip("/"), token=entry.get("token") or None,
         default=entry.get("default", False), auth_header=entry.get("auth_header", "Authorization"),
@@ -253,13 +303,16 @@ def _build_profile(name: str, entry: Any, source: str,
 def _check_endpoint(endpoint: str, fail: Any) -> None:
     from urllib.parse import urlsplit
 
+    if any(char.isspace() or not char.isprintable() for char in endpoint):
+        raise fail("endpoint", "must not contain spaces or control characters")
     try:
         parts = urlsplit(endpoint)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
         raise fail("endpoint", f"not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise fail("endpoint", f"expected an http(s) URL like https://host/path, got {endpoint!r}")
+        shown = "" if "@" in endpoint else f", got {endpoint!r}"
+        raise fail("endpoint", f"expected an http(s) URL like https://host/path{shown}")
     if parts.query or parts.fragment or parts.username:
         raise fail("endpoint", "must not carry a query, fragment or user info")
 
@@ -268,14 +321,15 @@ def _timeouts(value: Any, fail: Any) -> Timeouts:
     if value is None:
         return Timeouts()
     if isinstance(value, int | float):
-        if value <= 0:
+        if not 0 < value < math.inf:
             raise fail("timeout", "must be a positive number of seconds")
         return Timeouts(connect=min(float(value), DEFAULT_CONNECT_TIMEOUT), read=float(value))
     unknown = set(value) - {"connect", "read"}
     if unknown:
-        raise fail("timeout", f"unknown key {sorted(unknown)[0]!r}; use connect and read (seconds)")
+        raise fail("timeout", f"unknown key {sorted(map(str, unknown))[0]!r}; use connect and read (seconds)")
     numbers = {k: v for k, v in value.items()}
-    if any(not isinstance(v, int | float) or isinstance(v, bool) or v <= 0 for v in numbers.values()):
+    if any(not isinstance(v, int | float) or isinstance(v, bool) or not 0 < v < math.inf
+           for v in numbers.values()):
         raise fail("timeout", "connect and read must be positive numbers of seconds")
     return Timeouts(connect=float(numbers.get("connect", DEFAULT_CONNECT_TIMEOUT)),
                     read=float(numbers.get("read", DEFAULT_READ_TIMEOUT)))

@@ -6,7 +6,7 @@ from taskctl import jsonio
 from taskctl.config import PROVIDERS, SANDBOX_PROFILE, Profile, sandbox_profile
 from taskctl.context import AppContext
 from taskctl.errors import UsageError
-from taskctl.secrets import Secret
+from taskctl.secrets import Secret, secret_kind
 
 
 def list_profiles(app: AppContext, as_json: bool) -> None:
@@ -20,7 +20,7 @@ def list_profiles(app: AppContext, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    from taskctl.render.safe import safe_text
+    from taskctl.render.safe import inert, safe_text
 
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for column in ("NAME", "PROVIDER", "ENDPOINT", "DEFAULT"):
@@ -32,15 +32,17 @@ def list_profiles(app: AppContext, as_json: bool) -> None:
     console = app.stdout_console()
     console.print(table)
     if not profiles:
-        app.stderr.write(f"taskctl: no profiles file at {store.path}; see profiles.example.yaml\n")
+        where = "in" if store.path.exists() else "file at"
+        app.stderr.write(f"taskctl: no profiles {where} {inert(str(store.path))}; see profiles.example.yaml\n")
 
 
 def show_profile(app: AppContext, name: str) -> None:
     profile = _find(app, name)
     secret = _secret_or_none(app, profile)
     rows: list[tuple[str, str, str]] = [
-        ("name", profile.name, "built-in" if profile.builtin_sandbox else f"file {profile.source}"),
-        ("provider", profile.provider, profile.origin("provider")),
+        ("name", profile.name, profile.origin("name")),
+        ("provider", "all (" + ", ".join(PROVIDERS) + ")" if profile.builtin_sandbox else profile.provider,
+         profile.origin("provider")),
         ("endpoint", profile.endpoint or "(loopback port chosen at run time)", profile.origin("endpoint")),
     ]
     optional = {"default": profile.default, "auth_header": profile.auth_header, "share_id": profile.share_id,
@@ -53,11 +55,12 @@ def show_profile(app: AppContext, name: str) -> None:
             continue
         origin_key = "timeout" if key == "timeout" else key
         rows.append((key, jsonio.describe_value(value), profile.origin(origin_key)))
-    rows.append(("token", secret.masked() if secret else "(none)", secret.source if secret else
+    kind = secret.kind if secret else secret_kind(profile)
+    rows.append((kind, secret.masked() if secret else "(none)", display_source(secret, profile) if secret else
                  f"run: taskctl auth login {profile.name}"))
     from rich.table import Table
 
-    from taskctl.render.safe import safe_text
+    from taskctl.render.safe import inert, safe_text
 
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for column in ("KEY", "VALUE", "FROM"):
@@ -65,6 +68,15 @@ def show_profile(app: AppContext, name: str) -> None:
     for key, value, origin in rows:
         table.add_row(key, safe_text(value), safe_text(origin))
     app.stdout_console().print(table)
+    if not profile.builtin_sandbox:
+        app.stdout.write(f"file: {inert(profile.source)}\n")
+
+
+def display_source(secret: Secret, profile: Profile) -> str:
+    """A secret's source for a table: `env TASKCTL_TOKEN`, `keyring`, `built-in`, or `profiles.yaml:LINE`."""
+    if secret.source.startswith("file "):
+        return profile.origin("token")
+    return secret.source
 
 
 def _find(app: AppContext, name: str) -> Profile:

@@ -15,6 +15,7 @@ from taskctl.errors import ConfigError
 
 KEYRING_SERVICE = "taskctl"
 TOKEN_ENV = "TASKCTL_TOKEN"
+SECRET_KEY_ENV = "TASKCTL_SECRET_KEY"
 KEYRING_TIMEOUT = 5.0
 T = TypeVar("T")
 
@@ -23,9 +24,13 @@ T = TypeVar("T")
 class Secret:
     value: str
     source: str  # "env TASKCTL_TOKEN", "file <path>", "keyring", "built-in"
+    kind: str = "token"  # "token", or "secret_key" (AK/SK signing with the profile's access_key)
 
     def masked(self) -> str:
         return mask(self.value)
+
+    def __repr__(self) -> str:  # a stray repr (log line, traceback with locals) must not hold the value
+        return f"Secret(value={self.masked()!r}, source={self.source!r}, kind={self.kind!r})"
 
 
 def mask(value: str) -> str:
@@ -41,6 +46,15 @@ def keyring_user(profile_name: str, kind: str = "token") -> str:
     return profile_name if kind == "token" else f"{profile_name}:{kind}"
 
 
+def secret_kind(profile: Profile) -> str:
+    """What `auth login` stores for a profile: the secret key of an AK/SK profile, else a token."""
+    return "secret_key" if profile.access_key else "token"
+
+
+def secret_label(kind: str) -> str:
+    return "secret key" if kind == "secret_key" else "token"
+
+
 @dataclass
 class SecretResolver:
     environ: Mapping[str, str]
@@ -54,25 +68,35 @@ class SecretResolver:
         found = self.find(profile)
         if found:
             return found
-        hint = f"set ${TOKEN_ENV}, or run: taskctl auth login {profile.name}"
+        kind = secret_kind(profile)
+        env = SECRET_KEY_ENV if kind == "secret_key" else TOKEN_ENV
+        hint = f"run: taskctl auth login {profile.name}, or set ${env}"
         try:
             self.keyring_backend_name()
         except KeyringUnavailable as exc:
-            hint = (f"no OS keyring here ({exc}); set ${TOKEN_ENV}, or add `token:` to profile "
-                    f"'{profile.name}' in {profile.source} (chmod 600)")
-        raise ConfigError(f"no token for profile '{profile.name}'", hint)
+            hint = f"no OS keyring here ({exc}); set ${env}"
+            if kind == "token":
+                hint += f", or add `token:` to profile '{profile.name}' in {profile.source} (chmod 600)"
+        raise ConfigError(f"no {secret_label(kind)} for profile '{profile.name}'", hint)
 
     def find(self, profile: Profile) -> Secret | None:
-        """Look in env, the file, then the keyring; None when nowhere. A broken keyring counts as empty."""
+        """Look in env, the file, then the keyring; None when nowhere. A broken keyring counts as empty.
+
+        An AK/SK profile (one with `access_key`) still takes a token from $TASKCTL_TOKEN or the file
+        first; otherwise its secret key, from $TASKCTL_SECRET_KEY or the keyring user `<profile>:secret_key`.
+        """
         if self.environ.get(TOKEN_ENV):
             return Secret(self.environ[TOKEN_ENV], f"env {TOKEN_ENV}")
         if profile.token:
             return Secret(profile.token, f"file {profile.source}")
+        kind = secret_kind(profile)
+        if kind == "secret_key" and self.environ.get(SECRET_KEY_ENV):
+            return Secret(self.environ[SECRET_KEY_ENV], f"env {SECRET_KEY_ENV}", kind)
         try:
-            stored = self.keyring_get(keyring_user(profile.name))
+            stored = self.keyring_get(keyring_user(profile.name, kind))
         except KeyringUnavailable:
             return None
-        return Secret(stored, "keyring") if stored else None
+        return Secret(stored, "keyring", kind) if stored else None
 
     def keyring_get(self, user: str) -> str | None:
         keyring = _import_keyring()
@@ -139,6 +163,8 @@ def _call_keyring(action: Callable[[], T]) -> T:
     if error is not None:
         import keyring.errors
 
+        if isinstance(error, keyring.errors.NoKeyringError):
+            raise KeyringUnavailable("no keyring backend is available") from error
         if isinstance(error, keyring.errors.KeyringError | RuntimeError | OSError):
             raise KeyringUnavailable(_describe(error)) from error
         raise error  # type: ignore[misc]
