@@ -6,12 +6,15 @@ requests is imported here and nowhere else, and only when a client is built.
 from __future__ import annotations
 
 import ipaddress
+import json
 import random
+import re
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
 from taskctl.config import Profile
 from taskctl.errors import ConfigError, NetworkError, ResponseError
@@ -54,7 +57,11 @@ class Redactor:
 
     def add(self, *secrets: str) -> None:
         # Very short values would redact innocent text; real tokens are long.
-        self._secrets.update(s for s in secrets if s and len(s) >= 4)
+        for secret in secrets:
+            if secret and len(secret) >= 4:
+                # Also the forms a server may echo it in: JSON-escaped (\/, \uXXXX) and percent-encoded.
+                self._secrets.update({secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+                                      secret.replace("/", "\\/"), quote(secret, safe=""), quote_plus(secret)})
 
     def __call__(self, text: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):
@@ -72,16 +79,21 @@ class HttpClient:
     warn: Callable[[str], None] = lambda _message: None
     sleep: Callable[[float], None] = time.sleep
     _session: requests.Session | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if not self.profile.tls_verify and urlsplit(self.profile.endpoint).scheme == "https":
             self.warn(f"TLS verification is off for profile '{self.profile.name}' (tls_verify: false)")
+        # The header that carries the profile's secret is never traced, whatever its name.
+        self._secret_headers = SECRET_HEADERS | {self.profile.auth_header.lower()}
 
     @property
     def session(self) -> requests.Session:
-        if self._session is None:
-            self._session = _new_session()
-        return self._session
+        # Several fetch threads may ask first at once: one session (one connection pool) for all.
+        with self._lock:
+            if self._session is None:
+                self._session = _new_session(quiet_insecure=not self.profile.tls_verify)
+            return self._session
 
     def close(self) -> None:
         if self._session is not None:
@@ -91,9 +103,8 @@ class HttpClient:
                 json_body: Any = None, data: bytes | None = None) -> requests.Response:
         """Send with retries and same-origin redirects. Raises NetworkError/ConfigError/ResponseError."""
         self._check_destination(url)
+        _check_headers(headers, self._secret_headers)
         if json_body is not None:
-            import json
-
             data = json.dumps(json_body).encode()
             headers = {**headers, "Content-Type": "application/json"}
         for _hop in range(MAX_REDIRECTS + 1):
@@ -113,9 +124,9 @@ class HttpClient:
     def _redirect_target(self, url: str, response: requests.Response) -> str:
         target = urljoin(url, response.headers.get("Location", ""))
         response.close()
-        self._trace(f"< redirect to {target}")
+        self._trace(f"< redirect to {_without_userinfo(target)}")
         if origin(target) != origin(url):
-            host = urlsplit(target).netloc
+            host = _host_port(target)
             raise ResponseError(f"the service redirected to another host ({host}); "
                                 "taskctl does not send credentials there",
                                 "if that host is the real API, use it as the profile's endpoint")
@@ -136,7 +147,7 @@ class HttpClient:
                     verify=self._verify(), proxies=self._proxies(url))
             except requests.RequestException as exc:
                 error = self._network_error(url, exc)
-                if attempt >= self.profile.retries or isinstance(exc, requests.exceptions.SSLError):
+                if attempt >= self.profile.retries or not _transient(exc):
                     raise error from None
                 delay = self._backoff(attempt)
                 self._trace(f"! {error.message}; retry {attempt + 1}/{self.profile.retries} in {delay:.1f} s")
@@ -144,7 +155,9 @@ class HttpClient:
                 self._trace_response(response, time.monotonic() - started)
                 if response.status_code not in RETRY_STATUSES or attempt >= self.profile.retries:
                     return response
-                delay = self._retry_after(response) or self._backoff(attempt)
+                delay = self._retry_after(response)
+                if delay is None:  # Retry-After: 0 means now, not "use the backoff"
+                    delay = self._backoff(attempt)
                 self._trace(f"! HTTP {response.status_code}; retry {attempt + 1}/{self.profile.retries} "
                             f"in {delay:.1f} s")
                 response.close()
@@ -184,49 +197,147 @@ class HttpClient:
 
     def _network_error(self, url: str, exc: Exception) -> NetworkError:
         import requests
+        from urllib3.exceptions import ReadTimeoutError
 
-        host = urlsplit(url).netloc
+        host = _host_port(url)
+        chain = list(_chain(exc))
         if isinstance(exc, requests.exceptions.SSLError):
-            return NetworkError(f"TLS verification failed for {host}",
-                                "if the service uses a private CA, set `ca_bundle:` in the profile")
+            reason = _root_cause(exc)
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate" in reason.lower():
+                return NetworkError(f"TLS verification failed for {host}: {reason}",
+                                    "if the service uses a private CA, set `ca_bundle:` in the profile")
+            return NetworkError(f"TLS handshake with {host} failed: {reason}",
+                                "check that the endpoint really speaks https (or is it http://?) and its port")
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return NetworkError(f"timed out connecting to {host} after {self.profile.timeouts.connect:g} s",
                                 "check the endpoint and your network, or raise `timeout:` in the profile")
-        if isinstance(exc, requests.exceptions.Timeout):
+        if isinstance(exc, requests.exceptions.Timeout) or any(isinstance(e, ReadTimeoutError) for e in chain):
+            # A stall in the middle of the body surfaces as a ConnectionError wrapping ReadTimeoutError.
             return NetworkError(f"{host} did not answer within {self.profile.timeouts.read:g} s",
                                 "the service may be overloaded; retry later or raise `timeout:` in the profile")
-        if isinstance(exc, requests.exceptions.ConnectionError):
+        if isinstance(exc, requests.exceptions.ConnectionError) and not _broke_after_connect(chain):
             return NetworkError(f"cannot connect to {host}: {_root_cause(exc)}",
                                 "check the profile's endpoint and your network")
-        return NetworkError(f"request to {host} failed: {_root_cause(exc)}")
+        if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.ChunkedEncodingError):
+            return NetworkError(f"the connection to {host} broke before a full answer arrived: {_root_cause(exc)}",
+                                "retry; if it persists, check the profile's endpoint and any proxy in between")
+        # InvalidURL, InvalidHeader, ...: the message may quote a header value, so name only the kind.
+        return NetworkError(f"request to {host} failed: {type(exc).__name__}")
 
     def _trace(self, line: str) -> None:
         if self.trace:
             self.trace(self.redact(line))
+
+    def _trace_body(self, prefix: str, data: bytes) -> None:
+        # Redact the whole text first: cutting first could leave the head of a secret behind.
+        text = self.redact(data.decode("utf-8", "replace"))
+        if len(text) > TRACE_BODY_LIMIT:
+            text = text[:TRACE_BODY_LIMIT] + f"... ({len(data)} bytes)"
+        self._trace(prefix + text)
 
     def _trace_request(self, method: str, url: str, headers: Mapping[str, str], data: bytes | None) -> None:
         if not self.trace:
             return
         self._trace(f"> {method} {url}")
         for name, value in headers.items():
-            self._trace(f"> {name}: {'<redacted>' if name.lower() in SECRET_HEADERS else value}")
+            self._trace(f"> {name}: {'<redacted>' if name.lower() in self._secret_headers else value}")
         if data:
-            self._trace(f"> {data[:TRACE_BODY_LIMIT].decode('utf-8', 'replace')}")
+            self._trace_body("> ", data)
 
     def _trace_response(self, response: requests.Response, elapsed: float) -> None:
         if not self.trace:
             return
         self._trace(f"< HTTP {response.status_code} {response.reason} ({elapsed * 1000:.0f} ms)")
         for name, value in response.headers.items():
-            self._trace(f"< {name}: {'<redacted>' if name.lower() in SECRET_HEADERS else value}")
+            self._trace(f"< {name}: {'<redacted>' if name.lower() in self._secret_headers else value}")
         if not response.is_redirect:
-            body = response.content[:TRACE_BODY_LIMIT].decode("utf-8", "replace")
-            self._trace(f"< {body}")
+            self._trace_body("< ", response.content)
 
 
-def _new_session() -> requests.Session:
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _check_headers(headers: Mapping[str, str], secret_headers: frozenset[str]) -> None:
+    """Headers http.client would reject (or worse, split): say which one, never its value."""
+    for name, value in headers.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise ConfigError(f"{name!r} is not a valid HTTP header name",
+                              "fix `auth_header:` in the profile (e.g. Authorization or X-API-Key)")
+        try:
+            value.encode("latin-1")
+            bad = any(c in value for c in "\r\n\0")
+        except UnicodeEncodeError:
+            bad = True
+        if bad:
+            secret = name.lower() in secret_headers
+            raise ConfigError(f"the {name} header cannot be sent: its value holds a line break or a character "
+                              "outside Latin-1",
+                              "set the token again (taskctl auth login NAME, or $TASKCTL_TOKEN) without them"
+                              if secret else None)
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth another attempt: connection failures and timeouts, not TLS or malformed requests."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
+    return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout |
+                      requests.exceptions.ChunkedEncodingError)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        reason = getattr(current, "reason", None)
+        current = current.__cause__ or current.__context__ or (reason if isinstance(reason, BaseException)
+                                                               else None)
+
+
+def _broke_after_connect(chain: list[BaseException]) -> bool:
+    """The socket was open and the peer closed or reset it (not a failure to connect)."""
+    from http.client import IncompleteRead, RemoteDisconnected
+
+    from urllib3.exceptions import ProtocolError
+
+    return any(isinstance(e, RemoteDisconnected | IncompleteRead | ProtocolError | ConnectionResetError)
+               for e in chain)
+
+
+def _host_port(url: str) -> str:
+    """host[:port] of a URL, without any user:password@ part."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def _new_session(quiet_insecure: bool = False) -> requests.Session:
     import requests
     from requests.adapters import HTTPAdapter
+
+    if quiet_insecure:
+        # The profile chose tls_verify: false and we warned once; urllib3 would repeat it on every request.
+        import warnings
+
+        from urllib3.exceptions import InsecureRequestWarning
+
+        warnings.filterwarnings("ignore", category=InsecureRequestWarning)
 
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=2, pool_maxsize=POOL_SIZE, max_retries=0)
@@ -242,13 +353,16 @@ def _no_netrc(request: Any) -> Any:
 
 
 def _root_cause(exc: BaseException) -> str:
-    """The innermost reason, e.g. 'Connection refused' instead of urllib3's nested repr."""
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    reason = getattr(exc, "reason", None) or exc
-    text = str(reason)
+    """The innermost reason, e.g. 'connection refused' instead of urllib3's nested repr."""
+    innermost = list(_chain(exc))[-1]
+    text = str(innermost)
     for marker in ("Connection refused", "Name or service not known", "No route to host",
-                   "Temporary failure in name resolution", "Network is unreachable", "Connection reset"):
-        if marker in text:
-            return marker.lower() if marker != "Connection refused" else "connection refused"
-    return text.split(": ", 1)[-1][:200] if text else type(exc).__name__
+                   "Temporary failure in name resolution", "Network is unreachable", "Connection reset",
+                   "No address associated with hostname"):
+        if marker.lower() in text.lower():
+            return marker.lower()
+    if isinstance(innermost, OSError) and innermost.strerror:
+        text = innermost.strerror
+    text = text.split(": ", 1)[-1] if text.startswith(("HTTPConnectionPool", "HTTPSConnectionPool")) else text
+    text = re.sub(r"\s*\(_ssl\.c:\d+\)$", "", text)  # "... wrong version number (_ssl.c:1006)"
+    return text[:200] if text else type(innermost).__name__

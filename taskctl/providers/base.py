@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,10 +41,13 @@ class ProviderModule(Protocol):
                      options: FetchOptions) -> Fetcher: ...
 
 
+MAX_JSON_DEPTH = 100  # no API answer nests deeper; renderers recurse, so deeper input must stop here
+
+
 def decode_json(response: requests.Response, what: str) -> Any:
     """The response body as JSON (numbers kept exact), or a ResponseError that says what came instead."""
-    host = response.url.split("/")[2] if "://" in response.url else response.url
-    text = response.content.decode(response.encoding or "utf-8", "replace")
+    host = response.url.split("/")[2].rsplit("@", 1)[-1] if "://" in response.url else response.url
+    text = _body_text(response)
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     stripped = text.lstrip()
     if content_type == "text/html" or stripped[:1] == "<":
@@ -51,11 +55,48 @@ def decode_json(response: requests.Response, what: str) -> Any:
     if not stripped:
         raise _non_json(response, host, what, "an empty body")
     try:
-        return jsonio.loads(text)
+        value = jsonio.loads(text)
     except json.JSONDecodeError as exc:
         if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise _non_json(response, host, what, "truncated JSON (the answer ends mid-document)") from None
         raise _non_json(response, host, what, f"invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise _non_json(response, host, what, f"JSON nested more than {MAX_JSON_DEPTH} levels deep") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise _non_json(response, host, what, f"JSON taskctl cannot read ({str(exc).split(';')[0]})") from None
+    if _depth_exceeds(value, MAX_JSON_DEPTH):
+        raise _non_json(response, host, what, f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+    return value
+
+
+def _body_text(response: requests.Response) -> str:
+    """The body as text: its declared charset when Python knows it, else UTF-8 (JSON's encoding); no BOM."""
+    from email.message import Message
+
+    raw = response.content
+    header = Message()
+    header["Content-Type"] = response.headers.get("Content-Type", "")
+    charset = header.get_content_charset() or "utf-8"
+    if raw.startswith(codecs.BOM_UTF8):
+        raw, charset = raw[len(codecs.BOM_UTF8):], "utf-8"
+    try:
+        return raw.decode(charset, "replace")
+    except (LookupError, UnicodeError, ValueError, TypeError):  # unknown or non-text codec
+        return raw.decode("utf-8", "replace")
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """True when arrays/objects nest deeper than limit (iterative: no recursion on hostile input)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _non_json(response: requests.Response, host: str, what: str, got: str) -> TaskctlError:
