@@ -6,13 +6,17 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from taskctl.errors import ExitCode, TaskctlError
 
+if TYPE_CHECKING:
+    from taskctl.context import AppContext
 
-def app_context(ctx: typer.Context, config: Path | None = None, debug: bool = False):  # type: ignore[no-untyped-def]
+
+def app_context(ctx: typer.Context, config: Path | None = None, debug: bool = False) -> AppContext:
     """The AppContext the root callback built, with options given after the subcommand applied."""
     from taskctl.context import AppContext
 
@@ -26,7 +30,7 @@ def app_context(ctx: typer.Context, config: Path | None = None, debug: bool = Fa
     return app
 
 
-def run_command(ctx: typer.Context, action: Callable[[object], ExitCode | None], *,
+def run_command(ctx: typer.Context, action: Callable[[AppContext], ExitCode | None], *,
                 config: Path | None = None, debug: bool = False) -> None:
     """Run a command's work; turn every failure into one or two lines on stderr and the SPEC exit code."""
     app = app_context(ctx, config, debug)
@@ -43,23 +47,19 @@ def run_command(ctx: typer.Context, action: Callable[[object], ExitCode | None],
         _silence_stdout()
         code = ExitCode.OK
     except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
-        from taskctl.errors import TaskctlError as Reported
-
         if app.debug:
             _print_traceback(app)
-        app.report(Reported(f"internal error: {type(error).__name__}: {error}",
+        app.report(TaskctlError(f"internal error: {type(error).__name__}: {error}",
                             "rerun with --debug for the traceback, and report it"))
         code = ExitCode.FAILURE
     app.flush_config_warnings()
     raise typer.Exit(int(code))
 
 
-def _print_traceback(app: object) -> None:
+def _print_traceback(app: AppContext) -> None:
     import traceback
 
-    text = "".join(traceback.format_exc())
-    redact = getattr(app, "redact", None)
-    sys.stderr.write(redact(text) if redact else text)
+    app.stderr.write(app.redact(traceback.format_exc()))
 
 
 def _interrupted() -> None:

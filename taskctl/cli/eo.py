@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from taskctl.cli.boundary import run_command
 from taskctl.cli.options import ConfigOpt, DebugOpt, JsonOpt, OutputFormat, OutputOpt, ProfileOpt, TaskIdsArg
+
+if TYPE_CHECKING:
+    from taskctl.context import AppContext
+    from taskctl.errors import ExitCode
 
 PROVIDER = "eo"
 app = typer.Typer(help="Earth-observation imagery processing tasks (band merging, NDVI, ...).",
@@ -24,7 +30,7 @@ def get(
 ) -> None:
     """Show one or more EO tasks (ids are integers), e.g. `taskctl eo get 702 --profile sandbox`."""
 
-    def action(app_context):  # type: ignore[no-untyped-def]
+    def action(app_context: AppContext) -> ExitCode:
         from taskctl.cli.options import output_format
         from taskctl.get import GetRequest, parse_task_ids, run_get
 
