@@ -188,7 +188,8 @@ def parse_profiles(text: str, source: str) -> dict[str, Profile]:
         return {}
     lines = _key_lines(node, source)
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}:{node.start_mark.line + 1}: expected a mapping with a `profiles:` key "
+        line = node.start_mark.line + 1 if node is not None else 1
+        raise ConfigError(f"{source}:{line}: expected a mapping with a `profiles:` key "
                           f"at the top, got {_kind(data)}", "see profiles.example.yaml")
     unknown_top = [k for k in data if k != "profiles"]
     if unknown_top:

@@ -155,9 +155,9 @@ class HttpClient:
                 self._trace_response(response, time.monotonic() - started)
                 if response.status_code not in RETRY_STATUSES or attempt >= self.profile.retries:
                     return response
-                delay = self._retry_after(response)
-                if delay is None:  # Retry-After: 0 means now, not "use the backoff"
-                    delay = self._backoff(attempt)
+                retry_after = self._retry_after(response)
+                # Retry-After: 0 means now, not "use the backoff"
+                delay = self._backoff(attempt) if retry_after is None else retry_after
                 self._trace(f"! HTTP {response.status_code}; retry {attempt + 1}/{self.profile.retries} "
                             f"in {delay:.1f} s")
                 response.close()
@@ -170,7 +170,7 @@ class HttpClient:
         return self.profile.tls_verify
 
     @staticmethod
-    def _proxies(url: str) -> dict[str, str | None]:
+    def _proxies(url: str) -> Any:  # None values remove a proxy taken from the environment
         # A proxy from the environment must not see loopback traffic (the sandbox, tests).
         return {"http": None, "https": None} if is_loopback(urlsplit(url).hostname) else {}
 

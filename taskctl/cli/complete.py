@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -22,11 +23,12 @@ def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
     return [name for name in names if name.startswith(incomplete)]
 
 
-def _ancestry(ctx: typer.Context | None) -> list[typer.Context]:
-    chain = []
-    while ctx is not None:
-        chain.append(ctx)
-        ctx = ctx.parent
+def _ancestry(ctx: typer.Context) -> list[Any]:
+    chain: list[Any] = []
+    current: Any = ctx
+    while current is not None:
+        chain.append(current)
+        current = current.parent
     return chain
 
 

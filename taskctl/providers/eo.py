@@ -68,11 +68,13 @@ class EoFetcher:
 
 def normalize(data: dict[str, Any], requested_id: str) -> Task:
     status = data.get("status")
-    status_name, state = STATUSES.get(status, ("UNKNOWN", State.UNKNOWN)) if _is_int(status) else (
-        "UNKNOWN", State.UNKNOWN)
+    status_name, state = STATUSES.get(status, ("UNKNOWN", State.UNKNOWN)) if isinstance(status, int) and not (
+        isinstance(status, bool)) else ("UNKNOWN", State.UNKNOWN)
     task_type = data.get("taskType")
-    type_label = TASK_TYPES.get(task_type, f"type {describe_value(task_type)}") if _is_int(task_type) else (
-        f"type {describe_value(task_type)}" if task_type is not None else "unknown type")
+    if isinstance(task_type, int) and not isinstance(task_type, bool):
+        type_label = TASK_TYPES.get(task_type, f"type {task_type}")
+    else:
+        type_label = f"type {describe_value(task_type)}" if task_type is not None else "unknown type"
     raw_status = f"{describe_value(status)} {status_name}".strip()
     task_id = describe_value(data.get("id")) or requested_id
     summary = (
@@ -107,6 +109,3 @@ def _input_row(item: dict[str, Any]) -> tuple[str, ...]:
     return (describe_value(item.get("fileName")), describe_value(item.get("originalBandName")), ids,
             describe_value(item.get("thumbnailUrl")))
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

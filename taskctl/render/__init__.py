@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 from taskctl.model import TaskResult
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
 
 FORMATS = ("table", "tree", "json", "yaml")
 
@@ -35,6 +35,7 @@ class Output:
             console = self._console_factory()
             if self._count:
                 self.stream.write("\n")
+            renderable: RenderableType
             if self.fmt == "tree":
                 from taskctl.render.tree import render_tree
 
