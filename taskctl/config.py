@@ -142,7 +142,7 @@ class ProfileStore:
             raise UsageError(f"unknown profile '{name}'", f"{provider} profiles: {known} (file: {self.path})")
         if profile.provider != provider:
             raise UsageError(f"profile '{name}' is a {profile.provider} profile, not {provider}",
-                             f"use `taskctl {profile.provider} ...`, or pick one of: {', '.join(self.names(provider))}")
+                             f"pick a {provider} profile: {', '.join(self.names(provider))}")
         return profile
 
     def select(self, provider: str, requested: str | None, environ: Mapping[str, str]) -> Profile:

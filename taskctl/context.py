@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from taskctl.http import HttpClient, Redactor
 
 
+PIPE_WIDTH = 200
+
+
 @dataclass(frozen=True)
 class Connection:
     """A profile ready to use: its secret and an HTTP client bound to its policy."""
@@ -77,7 +80,9 @@ class AppContext:
     def _console(self, stream: TextIO) -> Console:
         from rich.console import Console
 
-        return Console(file=stream, highlight=False, markup=False, emoji=False, soft_wrap=False,
+        # Piped without $COLUMNS: wide enough that lines do not wrap under grep (tables are not expanded).
+        width = None if self.is_terminal(stream) or self.environ.get("COLUMNS") else PIPE_WIDTH
+        return Console(file=stream, highlight=False, markup=False, emoji=False, soft_wrap=False, width=width,
                        no_color=bool(self.environ.get("NO_COLOR")) or None)
 
     def is_terminal(self, stream: TextIO) -> bool:

@@ -11,6 +11,7 @@ from taskctl.context import AppContext
 from taskctl.errors import ExitCode, TaskctlError
 from taskctl.http import POOL_SIZE
 from taskctl.model import Outcome
+from taskctl.output_streams import silence_stdout
 from taskctl.providers.base import Fetcher, FetchOptions
 
 
@@ -36,15 +37,29 @@ def run_get(app: AppContext, request: GetRequest) -> ExitCode:
     exit_code = ExitCode.OK
     with app.connect(request.provider, request.profile) as connection:
         fetcher = module.make_fetcher(connection.profile, connection.secret, connection.client, request.options)
-        output = Output(request.output, app.stdout, app.stdout_console)
+        output = Output(request.output, app.stdout, app.stdout_console, redact=app.redact)
+        reader_gone = False
         for outcome in fetch_in_order(fetcher, request.task_ids):
-            if outcome.result is not None:
-                output.write(outcome.result)
+            if outcome.result is not None and not reader_gone:
+                try:
+                    output.write(outcome.result)
+                except BrokenPipeError:
+                    # `| head` stopped reading: write no more, but still report errors and exit with the first.
+                    silence_stdout()
+                    reader_gone = True
             elif isinstance(outcome.error, TaskctlError):
-                app.report(outcome.error)
+                app.report(_naming_the_task(outcome.error, request.provider, outcome.requested_id))
                 if exit_code == ExitCode.OK:
                     exit_code = outcome.error.exit_code
     return exit_code
+
+
+def _naming_the_task(error: TaskctlError, provider: str, task_id: str) -> TaskctlError:
+    """Errors from the HTTP layer do not know which task they were about; with several ids that matters."""
+    label = f"{provider} task {task_id}"
+    if not error.message.startswith(label):
+        error.message = f"{label}: {error.message}"
+    return error
 
 
 def fetch_in_order(fetcher: Fetcher, task_ids: Sequence[str]) -> Iterator[Outcome]:

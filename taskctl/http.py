@@ -166,6 +166,11 @@ class HttpClient:
 
     def _verify(self) -> bool | str:
         if self.profile.ca_bundle:
+            import os
+
+            if not os.path.isfile(self.profile.ca_bundle):
+                raise ConfigError(f"profile '{self.profile.name}': ca_bundle {self.profile.ca_bundle} is not a file",
+                                  f"fix `ca_bundle:` in {self.profile.source}")
             return self.profile.ca_bundle
         return self.profile.tls_verify
 

@@ -65,12 +65,12 @@ def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
 
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal may act on: DEL, C1, bidi controls.
-_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def _string(value: str) -> str:
     """A JSON string literal; characters a terminal could act on are written as \\u escapes (same value)."""
-    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+    return TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
 def _write_container(items: list[tuple[str, Any]], opening: str, closing: str, out: list[str],

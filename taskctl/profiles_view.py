@@ -14,8 +14,12 @@ def list_profiles(app: AppContext, as_json: bool) -> None:
     profiles = list(store.profiles.values())
     app.flush_config_warnings()
     if as_json:
-        rows = [{"name": p.name, "provider": p.provider, "endpoint": p.endpoint, "default": p.default}
-                for p in profiles]
+        rows: list[dict[str, object]] = [
+            {"name": p.name, "provider": p.provider, "endpoint": p.endpoint, "default": p.default, "builtin": False}
+            for p in profiles]
+        if SANDBOX_PROFILE not in store.profiles:  # the same list the table shows
+            rows.append({"name": SANDBOX_PROFILE, "provider": None, "endpoint": None, "default": False,
+                         "builtin": True})
         app.stdout.write(jsonio.dumps(rows) + "\n")
         return
     from rich.table import Table

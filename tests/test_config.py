@@ -15,7 +15,7 @@ FILE_TOKEN = "tok-FILE-7f3a9c2e1b5d4a6f8e0c-do-not-print"
 
 def _names(result) -> list[str]:  # type: ignore[no-untyped-def]
     assert result.exit_code == 0, result.stderr
-    return [row["name"] for row in json.loads(result.stdout)]
+    return [row["name"] for row in json.loads(result.stdout) if not row["builtin"]]
 
 
 def _one_profile(name: str, endpoint: str = "https://eo.example.com/api") -> str:
@@ -245,8 +245,8 @@ profiles:
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
     assert rows[0] == {"name": "eo-prod", "provider": "eo", "endpoint": "https://eo.example.com/api",
-                       "default": True}
-    assert [r["provider"] for r in rows] == ["eo", "koodrive", "modelarts"]
+                       "default": True, "builtin": False}
+    assert [r["provider"] for r in rows] == ["eo", "koodrive", "modelarts", None]
     shown = cli("profile", "show", "drive")
     assert shown.exit_code == 0, shown.stderr
     assert "12345678901234567890" in shown.stdout  # a long numeric share id stays exact

@@ -115,3 +115,11 @@ def test_readme_example_with_jq() -> None:
     proc = subprocess.run(f"'{TASKCTL}' eo get 702 703 --profile sandbox --json | jq -r '.taskName'",
                           shell=True, capture_output=True, text=True, timeout=60, env=os.environ)
     assert proc.stdout.splitlines() == ["API TEST BAND MERGING", "NDVI Pearl River Delta May 2023"]
+
+
+def test_a_closed_pipe_keeps_the_exit_code_of_the_first_failure() -> None:
+    proc = subprocess.run(f"'{TASKCTL}' eo get 706 424242 9401 --profile sandbox --json | true; "
+                          "echo \"rc=${PIPESTATUS[0]}\"", shell=True, executable="/bin/bash",
+                          capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "rc=3"
+    assert "eo task 424242" in proc.stderr and "Traceback" not in proc.stderr

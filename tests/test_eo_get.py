@@ -169,3 +169,28 @@ def test_debug_traces_without_the_token(cli, local) -> None:
 def test_no_colour_when_piped(cli, local) -> None:
     result = cli("eo", "get", "702")
     assert "\x1b[" not in result.stdout
+
+
+def test_errors_from_the_http_layer_name_the_task(cli, local) -> None:
+    result = cli("eo", "get", "702", "9301")
+    assert result.exit_code == 1
+    assert "eo task 702" in result.stdout
+    assert result.stderr.startswith("taskctl: error: eo task 9301: the service redirected to another host")
+
+
+def test_a_secret_echoed_by_the_server_is_hidden_in_human_views_only(cli, local) -> None:
+    local.add_task("eo", 4242, {"id": 4242, "taskName": "echo sandbox-token", "status": 7})
+    for fmt in ("table", "tree", "yaml"):
+        result = cli("eo", "get", "4242", "-o", fmt)
+        assert result.exit_code == 0
+        assert "sandbox-token" not in result.stdout and "echo ***" in result.stdout
+    assert json.loads(cli("eo", "get", "4242", "--json").stdout)["taskName"] == "echo sandbox-token"
+
+
+def test_a_missing_ca_bundle_is_a_configuration_error(cli, sandbox, profiles_file) -> None:
+    write_profiles(profiles_file, sandbox_profile_yaml(sandbox, extra="ca_bundle: /nonexistent/ca.pem")
+                   .replace("http://", "https://"))
+    result = cli("eo", "get", "702")
+    assert result.exit_code == 6
+    assert "ca_bundle /nonexistent/ca.pem is not a file" in result.stderr
+    assert sandbox.requests_seen == []

@@ -276,9 +276,10 @@ def test_profile_list_json(cli, profiles_file: Path) -> None:
     result = cli("profile", "list", "--json")
     assert result.exit_code == 0
     rows = json.loads(result.stdout)
-    assert [r["name"] for r in rows] == ["eo-prod", "eo-file", "drive", "ma"]
+    assert [r["name"] for r in rows] == ["eo-prod", "eo-file", "drive", "ma", "sandbox"]
     assert rows[0] == {"name": "eo-prod", "provider": "eo", "endpoint": "https://eo.example.com/api",
-                       "default": True}
+                       "default": True, "builtin": False}
+    assert rows[-1] == {"name": "sandbox", "provider": None, "endpoint": None, "default": False, "builtin": True}
     _assert_no_secret(result)
 
 
@@ -287,7 +288,7 @@ def test_profile_list_without_a_file(cli) -> None:
     assert result.exit_code == 0
     assert "sandbox" in result.stdout
     assert "no profiles file" in result.stderr
-    assert json.loads(cli("profile", "list", "--json").stdout) == []
+    assert [row["name"] for row in json.loads(cli("profile", "list", "--json").stdout)] == ["sandbox"]
 
 
 def test_profile_show_gives_each_origin_and_a_masked_token(cli, profiles_file: Path) -> None:

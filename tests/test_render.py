@@ -69,6 +69,7 @@ def test_json_and_yaml_escape_terminal_controls_but_keep_values() -> None:
 
     text = render(eo_result(HOSTILE), "yaml")
     assert not CONTROL.search(text.replace("\n", ""))
+    assert "\u202e" not in text
     assert yaml.safe_load(text) == HOSTILE
 
 

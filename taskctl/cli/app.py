@@ -9,12 +9,13 @@ import typer
 
 from taskctl import __version__
 from taskctl.cli import auth, eo, profile, sandbox
-from taskctl.cli.boundary import _interrupted, _silence_stdout
+from taskctl.cli.boundary import _interrupted
 from taskctl.cli.options import ConfigOpt, DebugOpt
+from taskctl.output_streams import silence_stdout
 
 app = typer.Typer(
     name="taskctl",
-    help="Inspect long-running processing tasks on cloud services (eo, koodrive, modelarts).",
+    help="Inspect long-running processing tasks on cloud services. Try: taskctl eo get 702 --profile sandbox",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # never a rich traceback with locals (they would hold secrets)
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -52,5 +53,5 @@ def main() -> None:
     except KeyboardInterrupt:
         _interrupted()
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         sys.exit(0)

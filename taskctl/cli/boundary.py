@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from taskctl.errors import ExitCode, TaskctlError
+from taskctl.output_streams import silence_stdout
 
 if TYPE_CHECKING:
     from taskctl.context import AppContext
@@ -44,7 +45,7 @@ def run_command(ctx: typer.Context, action: Callable[[AppContext], ExitCode | No
     except KeyboardInterrupt:
         _interrupted()
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         code = ExitCode.OK
     except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
         if app.debug:
@@ -71,12 +72,3 @@ def _interrupted() -> None:
     except (BrokenPipeError, OSError, ValueError):
         pass
     os._exit(int(ExitCode.INTERRUPTED))
-
-
-def _silence_stdout() -> None:
-    """The reader went away (`| head`): stop writing, quietly (Python docs, 'Note on SIGPIPE')."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass

@@ -16,10 +16,13 @@ FORMATS = ("table", "tree", "json", "yaml")
 class Output:
     """Writes tasks in one format, one at a time, to stdout (a plain stream, or a rich Console)."""
 
-    def __init__(self, fmt: str, stream: TextIO, console_factory: Callable[[], Console]) -> None:
+    def __init__(self, fmt: str, stream: TextIO, console_factory: Callable[[], Console],
+                 redact: Callable[[str], str] = lambda text: text) -> None:
         self.fmt = fmt
         self.stream = stream
         self._console_factory = console_factory
+        # Human views hide a secret a server echoed back; --json stays exactly as received.
+        self._redact = redact
         self._count = 0
 
     def write(self, result: TaskResult) -> None:
@@ -30,7 +33,7 @@ class Output:
         elif self.fmt == "yaml":
             from taskctl.render.yaml import render_yaml
 
-            self.stream.write(render_yaml(result))
+            self.stream.write(self._redact(render_yaml(result)))
         else:
             console = self._console_factory()
             if self._count:
@@ -44,12 +47,11 @@ class Output:
                 from taskctl.render.table import render_table
 
                 renderable = render_table(result.task, hyperlinks=console.is_terminal)
-            if console.is_terminal:
+            with console.capture() as captured:
                 console.print(renderable)
-            else:
-                with console.capture() as captured:
-                    console.print(renderable)
-                # Plain text for files and pipes: no padding spaces at line ends.
-                self.stream.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+            text = self._redact(captured.get())
+            if not console.is_terminal:  # plain text for files and pipes: no padding spaces at line ends
+                text = "".join(line.rstrip() + "\n" for line in text.splitlines())
+            self.stream.write(text)
         self.stream.flush()
         self._count += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from taskctl.jsonio import RawInt, RawNumber
+from taskctl.jsonio import TERMINAL_UNSAFE, RawInt, RawNumber
 from taskctl.model import TaskResult
 
 
@@ -20,10 +20,18 @@ def render_yaml(result: TaskResult) -> str:
     def represent_int(dumper: yaml.SafeDumper, number: RawInt) -> Any:
         return dumper.represent_scalar("tag:yaml.org,2002:int", number.text)
 
+    def represent_str(dumper: yaml.SafeDumper, text: str) -> Any:
+        style = '"' if TERMINAL_UNSAFE.search(text) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
     Dumper.add_representer(RawNumber, represent_number)
     Dumper.add_representer(RawInt, represent_int)
-    return yaml.dump(result.raw, Dumper=Dumper, sort_keys=False, allow_unicode=True,
+    Dumper.add_representer(str, represent_str)
+    text = yaml.dump(result.raw, Dumper=Dumper, sort_keys=False, allow_unicode=True,
                      default_flow_style=False, explicit_start=True, width=100)
+    # The emitter escapes C0, DEL and C1 in double quotes, but writes bidi controls raw: escape them too
+    # (they only occur inside the double-quoted scalars chosen above, where \uXXXX is valid YAML).
+    return TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04X}", text)
 
 
 def _yaml_float(text: str) -> str:
