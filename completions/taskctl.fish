@@ -1,10 +1,1 @@
-_taskctl_completion() {
-    local IFS=$'
-'
-    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
-                   COMP_CWORD=$COMP_CWORD \
-                   _TASKCTL_COMPLETE=complete_bash $1 ) )
-    return 0
-}
-
-complete -o default -F _taskctl_completion taskctl
+complete --command taskctl --no-files --arguments "(env _TASKCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) taskctl)" --condition "env _TASKCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) taskctl"

@@ -1,10 +1,7 @@
+#compdef taskctl
+
 _taskctl_completion() {
-    local IFS=$'
-'
-    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
-                   COMP_CWORD=$COMP_CWORD \
-                   _TASKCTL_COMPLETE=complete_bash $1 ) )
-    return 0
+  eval $(env _TYPER_COMPLETE_ARGS="${words[1,$CURRENT]}" _TASKCTL_COMPLETE=complete_zsh taskctl)
 }
 
-complete -o default -F _taskctl_completion taskctl
+compdef _taskctl_completion taskctl

@@ -27,14 +27,18 @@ sys.stderr.write("MODULES=" + json.dumps(sorted(sys.modules)) + "\\n")
 
 
 @pytest.mark.parametrize("shell", SHELLS)
-def test_completion_scripts_are_current(cli, shell: str) -> None:
+def test_completion_scripts_are_current(cli, shell: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Regenerate with: TASKCTL_UPDATE_COMPLETIONS=1 python -m pytest tests/test_completion.py"""
+    # Without this, typer detects the running shell and ignores the SHELL argument.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     result = cli("--show-completion", shell)
     assert result.exit_code == 0
     path = ROOT / "completions" / f"taskctl.{shell}"
     if os.environ.get("TASKCTL_UPDATE_COMPLETIONS"):
         path.write_text(result.stdout)
     assert path.read_text() == result.stdout, f"{path} is stale: regenerate it (see this test's docstring)"
+    assert {"bash": "complete -o default -F", "zsh": "#compdef taskctl", "fish": "complete --command taskctl"}[
+        shell] in result.stdout
 
 
 def _run(args: list[str], env: dict[str, str]) -> tuple[str, list[str]]:
