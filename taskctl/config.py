@@ -162,7 +162,8 @@ class ProfileStore:
         names = ", ".join(p.name for p in (defaults or candidates))
         reason = "several are marked default" if defaults else "there are several"
         raise UsageError(f"which {provider} profile? {reason}: {names}",
-                         "pass --profile NAME, set $TASKCTL_PROFILE, or mark one `default: true`")
+                         "pass --profile NAME, set $TASKCTL_PROFILE, or " +
+                         ("keep `default: true` on only one of them" if defaults else "mark one `default: true`"))
 
 
 def _readable_by_others(path: Path) -> bool:

@@ -229,36 +229,40 @@ class HttpClient:
         # InvalidURL, InvalidHeader, ...: the message may quote a header value, so name only the kind.
         return NetworkError(f"request to {host} failed: {type(exc).__name__}")
 
-    def _trace(self, line: str) -> None:
+    def _trace(self, *lines: str) -> None:
+        """Write trace lines as one block: concurrent requests must not interleave inside it."""
         if self.trace:
-            self.trace(self.redact(line))
+            with _TRACE_LOCK:
+                for line in lines:
+                    self.trace(self.redact(line))
 
-    def _trace_body(self, prefix: str, data: bytes) -> None:
+    def _body_lines(self, prefix: str, data: bytes) -> list[str]:
         # Redact the whole text first: cutting first could leave the head of a secret behind.
         text = self.redact(data.decode("utf-8", "replace"))
         if len(text) > TRACE_BODY_LIMIT:
             text = text[:TRACE_BODY_LIMIT] + f"... ({len(data)} bytes)"
-        self._trace(prefix + text)
+        return [prefix + line for line in text.splitlines()]
+
+    def _header_lines(self, prefix: str, headers: Mapping[str, str]) -> list[str]:
+        return [f"{prefix}{name}: {'<redacted>' if name.lower() in self._secret_headers else value}"
+                for name, value in headers.items()]
 
     def _trace_request(self, method: str, url: str, headers: Mapping[str, str], data: bytes | None) -> None:
-        if not self.trace:
-            return
-        self._trace(f"> {method} {url}")
-        for name, value in headers.items():
-            self._trace(f"> {name}: {'<redacted>' if name.lower() in self._secret_headers else value}")
-        if data:
-            self._trace_body("> ", data)
+        if self.trace:
+            body = self._body_lines("> ", data) if data else []
+            self._trace(f"> {method} {url}", *self._header_lines("> ", headers), *body)
 
     def _trace_response(self, response: requests.Response, elapsed: float) -> None:
-        if not self.trace:
-            return
-        self._trace(f"< HTTP {response.status_code} {response.reason} ({elapsed * 1000:.0f} ms)")
-        for name, value in response.headers.items():
-            self._trace(f"< {name}: {'<redacted>' if name.lower() in self._secret_headers else value}")
-        if not response.is_redirect:
-            self._trace_body("< ", response.content)
+        if self.trace:
+            body = [] if response.is_redirect else self._body_lines("< ", response.content)
+            request = response.request
+            sent = request.body if isinstance(request.body, bytes) and len(request.body) <= 120 else b""
+            about = f"{request.method} {request.url} {sent.decode('utf-8', 'replace')}".rstrip()
+            self._trace(f"< HTTP {response.status_code} {response.reason} ({elapsed * 1000:.0f} ms) for {about}",
+                        *self._header_lines("< ", response.headers), *body)
 
 
+_TRACE_LOCK = threading.Lock()
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 

@@ -102,3 +102,15 @@ def describe_value(value: Any) -> str:
         return ", ".join(describe_value(v) for v in value)
     return dumps(value, indent=None)
 
+
+def json_type(value: Any) -> str:
+    """The JSON name of a value's type, for messages about a response's shape."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"

@@ -69,6 +69,8 @@ def test_tab_completes_profile_names_of_the_provider(profiles_file: Path) -> Non
     assert sorted(out.split()) == ["eo-prod", "eo-qa", "sandbox"]
     out, _modules = _run([], _complete("taskctl eo get 702 --profile eo-q"))
     assert out.split() == ["eo-qa"]
+    out, _modules = _run([], _complete("taskctl auth login "))
+    assert sorted(out.split()) == ["drive", "eo-prod", "eo-qa"]  # no secret to store for the built-in sandbox
     # Profile names need the YAML parser, and nothing else heavy.
     assert not [m for m in modules if m.split(".")[0] in ("requests", "urllib3", "rich", "keyring")]
 

@@ -194,3 +194,42 @@ def test_a_missing_ca_bundle_is_a_configuration_error(cli, sandbox, profiles_fil
     assert result.exit_code == 6
     assert "ca_bundle /nonexistent/ca.pem is not a file" in result.stderr
     assert sandbox.requests_seen == []
+
+
+def test_debug_traces_of_concurrent_requests_do_not_interleave(cli, local) -> None:
+    result = cli("eo", "get", "702", "703", "704", "706", "--json", "--debug")
+    assert result.exit_code == 0
+    blocks: list[list[str]] = []
+    for line in result.stderr.splitlines():
+        if line.startswith(("> POST", "< HTTP")):
+            blocks.append([line])
+        else:
+            blocks[-1].append(line)
+    for block in blocks:
+        direction = block[0][0]
+        assert all(line.startswith(direction + " ") for line in block), block
+    answered = [b[0] for b in blocks if b[0].startswith("< HTTP 200")]
+    assert sorted(int(line.split('"taskId": ')[1].rstrip("}")) for line in answered) == [702, 703, 704, 706]
+
+
+def test_a_string_code_200_is_success_and_a_null_data_is_named_in_json_terms(cli, local) -> None:
+    from taskctl.sandbox.server import json_response
+
+    local.add_task("eo", 4300, json_response(200, {"code": "200", "message": "OK", "data": {"id": 4300}}))
+    local.add_task("eo", 4301, json_response(200, {"code": 200, "message": "OK", "data": None}))
+    assert cli("eo", "get", "4300", "--json").stdout == '{\n  "id": 4300\n}\n'
+    result = cli("eo", "get", "4301")
+    assert result.exit_code == 1
+    assert "`data` is null, not a task object" in result.stderr
+
+
+def test_permission_and_not_found_errors_say_what_to_do(cli, local) -> None:
+    forbidden = cli("eo", "get", "9401").stderr.splitlines()
+    assert "accepted but may not see this task" in forbidden[1]
+    missing = cli("eo", "get", "424242").stderr.splitlines()
+    assert missing[1].startswith("taskctl: check the id, and that profile 'local' points at")
+
+
+def test_a_directory_as_profiles_file_is_a_configuration_error(cli, tmp_path) -> None:
+    assert cli("--config", str(tmp_path), "eo", "get", "1").exit_code == 6
+    assert cli("eo", "get", "1", "--config", str(tmp_path)).exit_code == 6

@@ -47,6 +47,9 @@ def run_command(ctx: typer.Context, action: Callable[[AppContext], ExitCode | No
     except BrokenPipeError:
         silence_stdout()
         code = ExitCode.OK
+    except OSError as error:  # writing the output failed: a full disk, a closed terminal
+        app.report(TaskctlError(f"cannot write the output: {error.strerror or error}"))
+        code = ExitCode.FAILURE
     except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
         if app.debug:
             _print_traceback(app)

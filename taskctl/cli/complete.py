@@ -17,9 +17,11 @@ def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
         provider = next((p.info_name for p in _ancestry(ctx) if p.info_name in PROVIDERS), None)
         config = _find_config(ctx)
         path = Path(config) if config else default_config_path(os.environ)
-        names = ProfileStore(path).names(provider)
+        store = ProfileStore(path)
+        # `auth login/logout` take file profiles only: the built-in sandbox has no secret to store.
+        names = list(store.profiles) if ctx.info_name in ("login", "logout") else store.names(provider)
     except Exception:  # noqa: BLE001 - a broken file must not break the shell
-        names = ["sandbox"]
+        names = []
     return [name for name in names if name.startswith(incomplete)]
 
 

@@ -28,7 +28,10 @@ def get(
     config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Show one or more EO tasks (ids are integers), e.g. `taskctl eo get 702 --profile sandbox`."""
+    """Show one or more EO tasks by id.
+
+    Example: taskctl eo get 702 --profile sandbox
+    """
 
     def action(app_context: AppContext) -> ExitCode:
         from taskctl.cli.options import output_format

@@ -26,7 +26,7 @@ OutputOpt = Annotated[OutputFormat, typer.Option(
     "--output", "-o", case_sensitive=False, help="Output format.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as -o json: the task objects exactly as received.")]
 ConfigOpt = Annotated[Path | None, typer.Option(
-    "--config", metavar="PATH", dir_okay=False,
+    "--config", metavar="PATH",
     help="Profiles file (default: $TASKCTL_CONFIG, else $XDG_CONFIG_HOME/taskctl/profiles.yaml).")]
 DebugOpt = Annotated[bool, typer.Option(
     "--debug", help="Trace HTTP requests and responses on stderr (secrets redacted); show tracebacks.")]

@@ -8,7 +8,7 @@ import typer
 
 from taskctl.cli.boundary import run_command
 from taskctl.cli.complete import complete_profile
-from taskctl.cli.options import ConfigOpt, JsonOpt
+from taskctl.cli.options import ConfigOpt
 
 if TYPE_CHECKING:
     from taskctl.context import AppContext
@@ -17,7 +17,11 @@ app = typer.Typer(help="List and inspect profiles.", no_args_is_help=True)
 
 
 @app.command("list")
-def list_profiles(ctx: typer.Context, as_json: JsonOpt = False, config: ConfigOpt = None) -> None:
+def list_profiles(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="A JSON list of the profiles, for scripts."),
+    config: ConfigOpt = None,
+) -> None:
     """List the profiles of the profiles file, and the built-in sandbox."""
 
     def action(app_context: AppContext) -> None:

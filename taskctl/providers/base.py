@@ -105,6 +105,9 @@ def _non_json(response: requests.Response, host: str, what: str, got: str) -> Ta
     if status in (401, 403):
         return AuthError(f"{host} refused the credentials (HTTP {status}) for {what}",
                          "check the token: taskctl auth status")
+    if status == 429:
+        return ServiceError(f"{what}: {host} is rate limiting requests (HTTP 429), still after retries",
+                            "wait a minute and try again; fetch fewer ids at once")
     if status == 404:
         hint = "the endpoint path looks wrong: check the profile's endpoint"
     return ResponseError(f"{what}: HTTP {status} from {host} with {got}, not the API's JSON", hint)
@@ -117,10 +120,14 @@ def error_for(code: int | str, status: int, what: str, service_text: str, profil
     except (TypeError, ValueError):
         number = status
     message = f"{what}: {service_text}"
-    if number in (401, 403):
+    if number == 401:
         return AuthError(message, f"check the credentials of profile '{profile.name}': taskctl auth status")
+    if number == 403:
+        return AuthError(message, f"the credentials of profile '{profile.name}' were accepted but may not "
+                                  "see this task; check its project and your permissions")
     if number == 404:
-        return NotFoundError(message)
+        return NotFoundError(message, f"check the id, and that profile '{profile.name}' points at the right "
+                                      f"service ({profile.endpoint})")
     if number == 400:
         return UsageError(message, "check the task id and options")
     return ServiceError(message, "retry later; if it persists, contact the service's support")

@@ -8,7 +8,7 @@ from typing import Any
 from taskctl.config import Profile
 from taskctl.errors import ResponseError, UsageError
 from taskctl.http import HttpClient
-from taskctl.jsonio import describe_value
+from taskctl.jsonio import describe_value, json_type
 from taskctl.model import Field, Section, State, Task, TaskResult
 from taskctl.providers.base import FetchOptions, decode_json, error_for
 from taskctl.secrets import Secret
@@ -27,7 +27,7 @@ def parse_task_id(text: str) -> str:
     """EO task ids are non-negative integers (Java Long)."""
     candidate = text.strip()
     if not candidate.isdecimal() or not candidate.isascii() or int(candidate) > MAX_TASK_ID:
-        raise UsageError(f"invalid eo task id {text!r}: expected a non-negative integer",
+        raise UsageError(f"invalid eo task id {text!r}: expected an integer from 0 to {MAX_TASK_ID}",
                          "example: taskctl eo get 702")
     return str(int(candidate))
 
@@ -49,11 +49,11 @@ class EoFetcher:
             headers={self.profile.auth_header: self.secret.value, "Accept": "application/json"})
         body = decode_json(response, what)
         code = body.get("code") if isinstance(body, dict) else None
-        if response.status_code == 200 and code == 200:
+        if response.status_code == 200 and code in (200, "200"):
             data = body.get("data")
             if not isinstance(data, dict):
-                raise ResponseError(f"{what}: the answer's `data` is {type(data).__name__}, not a task object",
-                                    "the service may not speak this API version; try -o json with --debug")
+                raise ResponseError(f"{what}: the answer's `data` is {json_type(data)}, not a task object",
+                                    "the service may not speak this API version; --debug shows its answer")
             return TaskResult(raw=data, task=normalize(data, task_id))
         if not isinstance(body, dict) or "code" not in body:
             if response.status_code == 200:
@@ -62,7 +62,7 @@ class EoFetcher:
         message = describe_value(body.get("message")) if isinstance(body, dict) else ""
         service_text = f"error {describe_value(code)} (HTTP {response.status_code})" + (
             f": {message}" if message else "")
-        raise error_for(code if isinstance(code, int) else response.status_code, response.status_code,
+        raise error_for(code if isinstance(code, int | str) else response.status_code, response.status_code,
                         what, service_text, self.profile)
 
 
