@@ -77,10 +77,12 @@ def status(app: AppContext) -> ExitCode:
     from taskctl.profiles_view import display_source
     from taskctl.render.safe import inert, safe_text
 
+    remedy = "run: taskctl auth login {name}"
     try:
         keyring_line = f"keyring: {app.secrets.keyring_backend_name()}"
     except KeyringUnavailable as exc:
         keyring_line = f"keyring: unavailable ({exc}); use $TASKCTL_TOKEN or `token:` in the profiles file"
+        remedy = "set $TASKCTL_TOKEN (no keyring here)"
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for column in ("PROFILE", "PROVIDER", "KIND", "SECRET", "FROM"):
         table.add_column(column, overflow="fold")
@@ -90,7 +92,7 @@ def status(app: AppContext) -> ExitCode:
         if secret is None:
             missing += 1
         label = secret_label(secret.kind if secret else secret_kind(profile))
-        source = display_source(secret, profile) if secret else f"run: taskctl auth login {profile.name}"
+        source = display_source(secret, profile) if secret else remedy.format(name=profile.name)
         table.add_row(safe_text(profile.name), profile.provider, label,
                       secret.masked() if secret else "(none)", safe_text(source))
     app.flush_config_warnings()

@@ -157,8 +157,10 @@ class ProfileStore:
         if len(candidates) == 1 and not defaults:
             return candidates[0]
         if not candidates:
-            raise ConfigError(f"no {provider} profile in {self.path}",
-                              f"add one (see profiles.example.yaml), or try: --profile {SANDBOX_PROFILE}")
+            where = f"in {self.path}" if self.path.exists() else f"(no profiles file at {self.path})"
+            raise ConfigError(f"no {provider} profile {where}",
+                              f"add one (provider, endpoint: see README 'Profiles' or profiles.example.yaml), "
+                              f"or try: --profile {SANDBOX_PROFILE}")
         names = ", ".join(p.name for p in (defaults or candidates))
         reason = "several are marked default" if defaults else "there are several"
         raise UsageError(f"which {provider} profile? {reason}: {names}",
