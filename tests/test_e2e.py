@@ -123,3 +123,12 @@ def test_a_closed_pipe_keeps_the_exit_code_of_the_first_failure() -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "rc=3"
     assert "eo task 424242" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_install_completion_writes_the_shell_setup(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path), "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    result = run("--install-completion", "bash", env=env)
+    assert result.returncode == 0, result.stderr
+    script = (tmp_path / ".bash_completions" / "taskctl.sh").read_text()
+    assert "_TASKCTL_COMPLETE=complete_bash" in script
+    assert "taskctl.sh" in (tmp_path / ".bashrc").read_text()
