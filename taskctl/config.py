@@ -81,8 +81,11 @@ class Profile:
 
 def sandbox_profile(provider: str) -> Profile:
     """The built-in profile; its endpoint is filled in once the in-process sandbox is listening."""
+    from taskctl.sandbox import SANDBOX_PROJECT_ID, SANDBOX_SHARE_ID
+
     return Profile(name=SANDBOX_PROFILE, provider=provider, endpoint="", builtin_sandbox=True,
-                   project_id="sandbox-project" if provider == "modelarts" else None)
+                   project_id=SANDBOX_PROJECT_ID if provider == "modelarts" else None,
+                   share_id=SANDBOX_SHARE_ID if provider == "koodrive" else None)
 
 
 def default_config_path(environ: Mapping[str, str]) -> Path:

@@ -22,6 +22,7 @@ from taskctl.errors import ConfigError, NetworkError, ResponseError
 if TYPE_CHECKING:
     import requests
 
+Signer = Callable[[str, str, dict[str, str], bytes], dict[str, str]]
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-auth-token", "x-security-token", "proxy-authorization"})
 MAX_REDIRECTS = 5
@@ -99,16 +100,19 @@ class HttpClient:
         if self._session is not None:
             self._session.close()
 
-    def request(self, method: str, url: str, *, headers: Mapping[str, str],
-                json_body: Any = None, data: bytes | None = None) -> requests.Response:
-        """Send with retries and same-origin redirects. Raises NetworkError/ConfigError/ResponseError."""
+    def request(self, method: str, url: str, *, headers: Mapping[str, str], json_body: Any = None,
+                data: bytes | None = None, sign: Signer | None = None) -> requests.Response:
+        """Send with retries and same-origin redirects. Raises NetworkError/ConfigError/ResponseError.
+
+        ``sign`` (method, url, headers, body) -> headers signs every attempt afresh (new date, the redirected path).
+        """
         self._check_destination(url)
         _check_headers(headers, self._secret_headers)
         if json_body is not None:
             data = json.dumps(json_body).encode()
             headers = {**headers, "Content-Type": "application/json"}
         for _hop in range(MAX_REDIRECTS + 1):
-            response = self._send_with_retries(method, url, headers, data)
+            response = self._send_with_retries(method, url, headers, data, sign)
             if not response.is_redirect:
                 return response
             url = self._redirect_target(url, response)
@@ -133,16 +137,17 @@ class HttpClient:
         return target
 
     def _send_with_retries(self, method: str, url: str, headers: Mapping[str, str],
-                           data: bytes | None) -> requests.Response:
+                           data: bytes | None, sign: Signer | None = None) -> requests.Response:
         import requests
 
         attempt = 0
         while True:
-            self._trace_request(method, url, headers, data)
+            sent = sign(method, url, dict(headers), data or b"") if sign else dict(headers)
+            self._trace_request(method, url, sent, data)
             started = time.monotonic()
             try:
                 response = self.session.request(
-                    method, url, headers=dict(headers), data=data, allow_redirects=False,
+                    method, url, headers=sent, data=data, allow_redirects=False,
                     timeout=(self.profile.timeouts.connect, self.profile.timeouts.read),
                     verify=self._verify(), proxies=self._proxies(url))
             except requests.RequestException as exc:

@@ -114,3 +114,8 @@ def json_type(value: Any) -> str:
     if isinstance(value, str):
         return "a string"
     return "a list" if isinstance(value, list) else "an object"
+
+
+def as_int(value: Any) -> int | None:
+    """A JSON integer as an int; None for anything else (booleans included)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -29,8 +29,9 @@ TERMINAL_STATES = frozenset({State.SUCCEEDED, State.PARTIAL, State.FAILED, State
 
 @dataclass(frozen=True)
 class Field:
-    """One labelled value of a summary. ``kind`` tells renderers how to show it: "text", "url" (shortened),
-    or "status" (the raw status, followed by the normalized state)."""
+    """One labelled value of a summary. ``kind`` tells renderers how to show it: "text"; "url" (shortened);
+    "status" (the raw status, followed by the normalized state); "time" (an ISO 8601 instant, shown in local
+    time with its age); "duration" (seconds, shown as ``1h 2m 5s``)."""
 
     label: str
     value: str
@@ -45,6 +46,7 @@ class Section:
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     url_columns: frozenset[int] = frozenset()
+    count: int | None = None  # how many things the rows describe, when not one per row
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class TaskResult:
 
     raw: Any
     task: Task
+    # Objects the service sent beside the task object (e.g. KooDrive's per-file `taskInfos`): shown in the
+    # tree, not part of --json, which is the task object alone.
+    companions: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

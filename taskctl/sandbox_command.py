@@ -42,7 +42,10 @@ def _stop_on_sigterm() -> None:
 
 
 def profile_snippet(running: object) -> str:
-    from taskctl.sandbox import PROVIDERS, SANDBOX_TOKEN
+    from taskctl.sandbox import PROVIDERS, SANDBOX_PROJECT_ID, SANDBOX_SHARE_ID, SANDBOX_TOKEN
+
+    provider_keys = {"koodrive": f"    share_id: {SANDBOX_SHARE_ID}",
+                     "modelarts": f"    project_id: {SANDBOX_PROJECT_ID}"}
 
     lines = ["# Profiles for this sandbox: save as a file and pass --config FILE, or add to your profiles.yaml.",
              f"# The sandbox accepts one fixed, public token: {SANDBOX_TOKEN}", "profiles:"]
@@ -50,5 +53,7 @@ def profile_snippet(running: object) -> str:
         lines += [f"  local-{provider}:", f"    provider: {provider}",
                   f"    endpoint: {running.endpoint(provider)}",  # type: ignore[attr-defined]
                   f"    token: {SANDBOX_TOKEN}"]
+        if provider in provider_keys:
+            lines.append(provider_keys[provider])
     lines.append(f"# then: taskctl {PROVIDERS[0]} get 702 --profile local-{PROVIDERS[0]} --config FILE")
     return "\n".join(lines) + "\n"

@@ -125,3 +125,58 @@ def test_jsonio_round_trips_values(value: object) -> None:
 def test_jsonio_writes_numbers_back_as_received(number: str) -> None:
     text = f'{{"n": {number}, "list": [{number}]}}'
     assert jsonio.dumps(jsonio.loads(text), indent=None) == text
+
+
+koodrive_like = st.fixed_dictionaries({}, optional={
+    key: json_values for key in ("userId", "taskId", "taskType", "taskStatus", "taskResultCode", "resultCode",
+                                 "createTime", "startTime", "endTime", "progress", "downloadUrl")
+} | {"createTime": st.from_regex(r"20[0-9]{12}", fullmatch=True) | json_values})
+modelarts_like = st.fixed_dictionaries({}, optional={
+    key: json_values for key in ("task_id", "name", "status", "description", "duration_seconds", "create_time",
+                                 "version_name", "error_msg", "inputs", "data_source", "work_path")
+} | {"template": st.fixed_dictionaries({}, optional={
+    "id": json_values, "operator_params": st.lists(st.dictionaries(
+        st.sampled_from(["id", "name", "params"]), json_values), max_size=3) | json_values}) | json_values,
+     "create_time": st.integers(-10**15, 10**15) | json_values})
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(task_object=koodrive_like, files=json_values)
+def test_koodrive_parser_and_renderers_accept_arbitrary_json(task_object: dict, files: object) -> None:
+    from taskctl.providers import koodrive
+
+    result = TaskResult(raw=task_object, task=koodrive.normalize(task_object, "t", files),
+                        companions=(("taskInfos", files),))
+    for fmt in FORMATS:
+        render(result, fmt, terminal=fmt == "tree")
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(task_object=modelarts_like)
+def test_modelarts_parser_and_renderers_accept_arbitrary_json(task_object: dict) -> None:
+    from taskctl.providers import modelarts
+
+    result = TaskResult(raw=task_object, task=modelarts.normalize(task_object, "t"))
+    for fmt in FORMATS:
+        render(result, fmt, terminal=fmt == "table")
+
+
+def test_koodrive_states_follow_the_spec() -> None:
+    from taskctl.model import State
+    from taskctl.providers import koodrive
+
+    cases = {(0, None): State.PENDING, (1, None): State.RUNNING, (2, 1): State.SUCCEEDED, (2, None): State.SUCCEEDED,
+             (2, 2): State.PARTIAL, (2, 3): State.FAILED, (3, None): State.CANCELED, (9, None): State.UNKNOWN,
+             ("2", 1): State.UNKNOWN}
+    for (status, result), state in cases.items():
+        assert koodrive.normalize({"taskStatus": status, "taskResultCode": result}, "t").state == state
+
+
+def test_modelarts_states_follow_the_spec_and_failed_shows_the_error() -> None:
+    from taskctl.model import State
+    from taskctl.providers import modelarts
+
+    states = [modelarts.normalize({"status": s}, "t").state for s in (0, 1, 2, 3, 4, 7)]
+    assert states == [State.PENDING, State.RUNNING, State.SUCCEEDED, State.FAILED, State.CANCELED, State.UNKNOWN]
+    failed = modelarts.normalize({"status": 3, "error_msg": "OBS path not found"}, "t")
+    assert failed.message == "OBS path not found"

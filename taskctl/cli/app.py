@@ -8,7 +8,7 @@ import sys
 import typer
 
 from taskctl import __version__
-from taskctl.cli import auth, eo, profile, sandbox
+from taskctl.cli import auth, eo, koodrive, modelarts, profile, sandbox
 from taskctl.cli.boundary import _interrupted
 from taskctl.cli.options import ConfigOpt, DebugOpt
 from taskctl.output_streams import silence_stdout
@@ -22,6 +22,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(eo.app, name="eo")
+app.add_typer(koodrive.app, name="koodrive")
+app.add_typer(modelarts.app, name="modelarts")
 app.add_typer(profile.app, name="profile")
 app.add_typer(auth.app, name="auth")
 app.command("sandbox")(sandbox.sandbox)

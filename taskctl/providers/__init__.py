@@ -13,6 +13,8 @@ from taskctl.providers.base import ProviderModule
 
 _MODULES: dict[str, str] = {
     "eo": "taskctl.providers.eo",
+    "koodrive": "taskctl.providers.koodrive",
+    "modelarts": "taskctl.providers.modelarts",
 }
 
 

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-URL_WIDTH = 22
-FIRST_COLUMN_WIDTH = 30  # shortened links; the whole URL is in -o json / tree
+URL_WIDTH = 22  # shortened links; the whole URL is in -o json / tree
+FIRST_COLUMN_WIDTH = 30
 STATE_STYLES = {State.PENDING: "blue", State.RUNNING: "yellow", State.SUCCEEDED: "green",
                 State.PARTIAL: "yellow", State.FAILED: "red", State.CANCELED: "magenta",
                 State.UNKNOWN: "magenta"}
@@ -49,12 +49,14 @@ def _summary(task: Task, hyperlinks: bool) -> Table:
         if item.kind == "status":
             value = safe_text(item.value + " → ").append_text(state_text(task.state))
         else:
-            value = _url_cell(item.value, hyperlinks) if item.kind == "url" else safe_text(item.value)
+            value = _value_cell(item.value, item.kind, hyperlinks)
         grid.add_row(item.label, value)
+        if item.kind == "status" and task.progress is not None:
+            grid.add_row("Progress", _progress(task.progress))
     if not any(item.kind == "status" for item in task.summary):
         grid.add_row("State", state_text(task.state))
-    if task.progress is not None:
-        grid.add_row("Progress", _progress(task.progress))
+        if task.progress is not None:
+            grid.add_row("Progress", _progress(task.progress))
     if task.message:
         grid.add_row("Message", safe_text(task.message, STATE_STYLES[task.state]))
     return grid
@@ -67,7 +69,8 @@ def _section(section: Section, hyperlinks: bool) -> RenderableType:
 
     if not section.rows:
         return Text.assemble((section.title, "bold"), ("  none", "dim"))
-    table = Table(title=f"{section.title} ({len(section.rows)})", title_justify="left", title_style="bold",
+    count = section.count if section.count is not None else len(section.rows)
+    table = Table(title=f"{section.title} ({count})", title_justify="left", title_style="bold",
                   box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
     for position, column in enumerate(section.columns):
         if position in section.url_columns:
@@ -80,6 +83,21 @@ def _section(section: Section, hyperlinks: bool) -> RenderableType:
         table.add_row(*(_url_cell(cell, hyperlinks) if position in section.url_columns else safe_text(cell)
                         for position, cell in enumerate(row)))
     return table
+
+
+def _value_cell(value: str, kind: str, hyperlinks: bool) -> Text:
+    from taskctl.render.humanize import duration, local_time
+
+    if kind == "url":
+        return _url_cell(value, hyperlinks)
+    if kind == "time":
+        return safe_text(local_time(value))
+    if kind == "duration":
+        try:
+            return safe_text(duration(float(value)))
+        except ValueError:
+            return safe_text(value)
+    return safe_text(value)
 
 
 def _url_cell(url: str, hyperlinks: bool) -> Text:

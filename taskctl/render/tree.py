@@ -26,6 +26,9 @@ def render_tree(result: TaskResult) -> Tree:
     tree = Tree(label)
     notes = dict(task.annotations)
     _add_children(tree, result.raw, notes)
+    for name, value in result.companions:
+        beside = tree.add(safe_text(str(name), "bold cyan") + safe_text("  (beside the task object)", "dim"))
+        _add_children(beside, value if isinstance(value, dict | list) else [value])
     return tree
 
 

@@ -58,7 +58,6 @@ poll, e.g. ``lambda poll: running if poll < 3 else published``.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -66,7 +65,16 @@ from typing import Any
 
 from taskctl.sandbox import SANDBOX_TOKEN
 from taskctl.sandbox.eo_seeds import seed_tasks
-from taskctl.sandbox.server import Request, Response, Route, html_response, json_response, text_response
+from taskctl.sandbox.server import (
+    Request,
+    Response,
+    Route,
+    gateway_page,
+    html_response,
+    json_object,
+    json_response,
+    text_response,
+)
 
 DETAIL_PATH = "/processtask/query/task/detail"
 AUTH_HEADERS = ("Authorization", "X-API-Key")
@@ -90,26 +98,19 @@ def error(code: int, message: str, http_status: int = 200) -> Response:
     return json_response(http_status, {"code": code, "message": message, "data": None})
 
 
-def _gateway_page(status: int, reason: str) -> str:
-    """An nginx error page."""
-    title = f"{status} {reason}"
-    return (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
-            f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
-
-
 def _faults() -> dict[int, EoSeed]:
     """The fault-injection ids (see the module docstring)."""
     return {
         9401: error(403, "Forbidden: no access to this project", http_status=403),
         9500: error(500, "Server internal error", http_status=500),
-        9502: html_response(502, _gateway_page(502, "Bad Gateway")),
-        9503: html_response(503, _gateway_page(503, "Service Temporarily Unavailable"),
+        9502: html_response(502, gateway_page(502, "Bad Gateway")),
+        9503: html_response(503, gateway_page(503, "Service Temporarily Unavailable"),
                             (("Retry-After", "1"),)),
         9200: error(500, "Server internal error"),
         9001: lambda _poll: Response(200, document_example()[: len(document_example()) // 2]),
         9002: json_response(200, {"code": 200, "message": "OK", "data": [1, 2, 3]}),
         9003: text_response(200, "OK"),
-        9301: html_response(302, _gateway_page(302, "Found"), (("Location", REDIRECT_TARGET),)),
+        9301: html_response(302, gateway_page(302, "Found"), (("Location", REDIRECT_TARGET),)),
     }
 
 
@@ -125,15 +126,6 @@ def _to_response(result: EoResult) -> Response:
     if isinstance(result, bytes):
         return Response(200, result)
     return json_response(200, {"code": 200, "message": "OK", "data": dict(result)})
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    """The body as a JSON object, or None when it is not one."""
-    try:
-        parsed = json.loads(body)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
-        return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 class EoApi:
@@ -162,7 +154,7 @@ class EoApi:
         """``POST /processtask/query/task/detail``."""
         if not any(request.header(name) == SANDBOX_TOKEN for name in AUTH_HEADERS):
             return error(401, "Unauthorized", http_status=401)
-        body = _json_object(request.body)
+        body = json_object(request.body)
         if body is None:
             return error(400, "Malformed JSON request body", http_status=400)
         task_id = body.get("taskId")

@@ -1,7 +1,9 @@
 """Which providers the sandbox serves, each built by a factory that imports its module lazily.
 
 Adding a provider: write ``<name>.py`` with a class following ``server.ProviderApi`` and add one
-factory below. Importing this module imports nothing else, so ``PROVIDERS`` costs nothing.
+factory below. Importing this module imports nothing else, so ``PROVIDERS`` costs nothing. A
+sandbox builds a provider's API (importing its module) on the first request for it, so a command
+that talks to one provider imports only that one.
 """
 
 from __future__ import annotations
@@ -19,8 +21,27 @@ def _eo() -> ProviderApi:
     return EoApi()
 
 
+def _koodrive() -> ProviderApi:
+    from taskctl.sandbox.koodrive import KooDriveApi
+
+    return KooDriveApi()
+
+
+def _modelarts() -> ProviderApi:
+    from taskctl.sandbox.modelarts import ModelArtsApi
+
+    return ModelArtsApi()
+
+
 FACTORIES: dict[str, Callable[[], ProviderApi]] = {
     "eo": _eo,
+    "koodrive": _koodrive,
+    "modelarts": _modelarts,
 }
 
 PROVIDERS: tuple[str, ...] = tuple(FACTORIES)
+
+EXTRA_MOUNTS: dict[str, str] = {
+    "downloads": "koodrive",  # the stand-in for KooDrive's pre-signed package URLs
+}
+"""First path segments served beside the providers, each by a provider's ``extra_mounts()``."""

@@ -3,24 +3,52 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
-from taskctl.sandbox.registry import FACTORIES
-from taskctl.sandbox.server import ProviderApi, SandboxServer, SeenRequest
+from taskctl.sandbox.registry import EXTRA_MOUNTS, FACTORIES
+from taskctl.sandbox.server import Mount, ProviderApi, SandboxServer, SeenRequest
+
+
+class _Mounts(Mapping[str, Mount]):
+    """The server's mounts: every provider's API, built (its module imported) on first use."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, ProviderApi] = {}
+        self._lock = threading.Lock()
+
+    def api(self, provider: str) -> ProviderApi:
+        """The API of ``provider``, built now if need be; KeyError for a provider not served."""
+        factory = FACTORIES[provider]
+        with self._lock:
+            api = self._built.get(provider)
+            if api is None:
+                api = self._built[provider] = factory()
+        return api
+
+    def __getitem__(self, mount: str) -> Mount:
+        if mount in FACTORIES:
+            return self.api(mount)
+        provider = EXTRA_MOUNTS[mount]
+        return self.api(provider).extra_mounts()[mount]  # type: ignore[attr-defined]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((*FACTORIES, *EXTRA_MOUNTS))
+
+    def __len__(self) -> int:
+        return len(FACTORIES) + len(EXTRA_MOUNTS)
 
 
 class RunningSandbox:
     """A listening sandbox: its URLs, its request log, runtime seeding, and ``close()``."""
 
-    def __init__(self, server: SandboxServer, apis: dict[str, ProviderApi]) -> None:
+    def __init__(self, server: SandboxServer, apis: _Mounts) -> None:
         self._server = server
         self._apis = apis
         self._closed = False
         self._close_lock = threading.Lock()
-        host = server.server_name
-        self.base_url: str = f"http://{f'[{host}]' if ':' in host else host}:{server.server_port}"
+        self.base_url: str = server.base_url
         self.requests_seen: list[SeenRequest] = server.seen
 
     @property
@@ -30,12 +58,18 @@ class RunningSandbox:
 
     def endpoint(self, provider: str) -> str:
         """The endpoint a profile of ``provider`` uses: ``base_url + "/" + provider``."""
-        self._api(provider)
+        if provider not in FACTORIES:
+            self._api(provider)  # raises
         return f"{self.base_url}/{provider}"
 
     def add_task(self, provider: str, task_id: Any, seed: Any) -> None:
         """Serve ``seed`` for ``task_id`` of ``provider`` from now on (seed types: see its module)."""
         self._api(provider).add_task(task_id, seed)
+
+    def api(self, provider: str) -> Any:
+        """The API object of ``provider``, for seeding beyond ``add_task`` (e.g. KooDrive's
+        ``add_download``); ValueError for a provider not served."""
+        return self._api(provider)
 
     def _serve(self) -> None:
         """Run the serving loop in this thread until ``close()``."""
@@ -60,16 +94,16 @@ class RunningSandbox:
     def _api(self, provider: str) -> ProviderApi:
         """The API of ``provider``, or ValueError naming those served."""
         try:
-            return self._apis[provider]
+            return self._apis.api(provider)
         except KeyError:
-            served = ", ".join(self._apis)
+            served = ", ".join(FACTORIES)
             raise ValueError(f"the sandbox serves no provider {provider!r} (it serves: {served})") from None
 
 
 def _create(host: str, port: int) -> RunningSandbox:
-    """Build every provider's API and bind a listening server for them."""
-    apis = {name: factory() for name, factory in FACTORIES.items()}
-    return RunningSandbox(SandboxServer(host, port, apis), apis)
+    """Bind a listening server for every provider (each API is built on its first use)."""
+    mounts = _Mounts()
+    return RunningSandbox(SandboxServer(host, port, mounts), mounts)
 
 
 def start(host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:

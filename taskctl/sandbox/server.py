@@ -1,8 +1,10 @@
 """The generic half of the sandbox: HTTP server, request log, routing and response helpers.
 
 Providers plug in as a ``ProviderApi`` (a list of ``Route``s plus ``add_task``) mounted under
-``/<provider>``; this module knows nothing about any one provider. HTTP/1.1 with Content-Length on
-every answer, so one client connection serves many requests; no access log on stderr.
+``/<provider>``; a provider may mount more (``extra_mounts``: e.g. KooDrive's ``/downloads``, the
+stand-in for a pre-signed storage URL). This module knows nothing about any one provider.
+HTTP/1.1 with Content-Length on every answer, so one client connection serves many requests; no
+access log on stderr.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ class SeenRequest:
 
 
 class Request(NamedTuple):
-    """What a route handler sees: ``path`` is relative to the provider's mount (``/eo``)."""
+    """What a route handler sees: ``path`` is relative to the provider's mount (``/eo``) and still
+    percent-encoded, as are ``params``; ``full_path`` is the request target as received (mount and
+    query included: what a client signs); ``base_url`` is the sandbox's own, for absolute links."""
 
     method: str
     path: str
@@ -42,6 +46,8 @@ class Request(NamedTuple):
     headers: Mapping[str, str]
     body: bytes
     params: Mapping[str, str]
+    full_path: str = ""
+    base_url: str = ""
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (case-insensitive), or None."""
@@ -67,6 +73,22 @@ def json_response(status: int, obj: Any) -> Response:
 def html_response(status: int, html: str, headers: tuple[tuple[str, str], ...] = ()) -> Response:
     """An HTML page, e.g. a gateway's error page."""
     return Response(status, html.encode("utf-8"), "text/html", headers)
+
+
+def gateway_page(status: int, reason: str) -> str:
+    """An nginx error page, as a gateway in front of a service answers."""
+    title = f"{status} {reason}"
+    return (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """``body`` parsed as a JSON object, or None when it is not one."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def text_response(status: int, text: str) -> Response:
@@ -98,12 +120,20 @@ class Route(NamedTuple):
         return params
 
 
-class ProviderApi(Protocol):
-    """One provider's emulated API: its routes and a way to seed tasks at runtime."""
+class Mount(Protocol):
+    """Anything served under a first path segment: a list of routes relative to it."""
 
     def routes(self) -> Sequence[Route]:
-        """The routes, relative to ``/<provider>``."""
+        """The routes, relative to ``/<mount>``."""
         ...
+
+
+class ProviderApi(Mount, Protocol):
+    """One provider's emulated API: its routes and a way to seed tasks at runtime.
+
+    It may also define ``extra_mounts() -> Mapping[str, Mount]``: more first path segments it serves
+    (outside ``/<provider>``), mounted beside the providers; ``registry.EXTRA_MOUNTS`` names them.
+    """
 
     def add_task(self, task_id: Any, seed: Any) -> None:
         """Serve ``seed`` for ``task_id`` from now on (see the provider module for seed types)."""
@@ -115,8 +145,8 @@ def _spring_error(status: int, error: str, path: str) -> Response:
     return json_response(status, {"status": status, "error": error, "path": path})
 
 
-def dispatch(mounts: Mapping[str, ProviderApi], method: str, raw_path: str,
-             headers: Mapping[str, str], body: bytes) -> Response:
+def dispatch(mounts: Mapping[str, Mount], method: str, raw_path: str,
+             headers: Mapping[str, str], body: bytes, base_url: str = "") -> Response:
     """Route one request: the first path segment picks the provider, its routes the handler."""
     url = urlsplit(raw_path)
     _, _, rest = url.path.partition("/")
@@ -128,7 +158,8 @@ def dispatch(mounts: Mapping[str, ProviderApi], method: str, raw_path: str,
                if (params := route.match(slash + sub_path)) is not None]
     for route, params in matches:
         if route.method == method:
-            return route.handler(Request(method, slash + sub_path, url.query, headers, body, params))
+            return route.handler(Request(method, slash + sub_path, url.query, headers, body, params,
+                                         raw_path, base_url))
     if matches:
         allow = ", ".join(sorted({route.method for route, _ in matches}))
         return _spring_error(405, "Method Not Allowed", url.path)._replace(headers=(("Allow", allow),))
@@ -140,7 +171,7 @@ class SandboxServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, host: str, port: int, mounts: Mapping[str, ProviderApi]) -> None:
+    def __init__(self, host: str, port: int, mounts: Mapping[str, Mount]) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.mounts = mounts
         self.seen: list[SeenRequest] = []
@@ -159,6 +190,8 @@ class SandboxServer(ThreadingHTTPServer):
         self.server_address = self.socket.getsockname()
         self.server_name = str(self.server_address[0])
         self.server_port = int(self.server_address[1])
+        host = self.server_name
+        self.base_url = f"http://{f'[{host}]' if ':' in host else host}:{self.server_port}"
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
         """Serve until ``shutdown()``, which wakes the loop at once (the stdlib one polls)."""
@@ -244,7 +277,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         headers = dict(self.headers.items())
         self.server.record(SeenRequest(self.command, self.path, headers, body))
         try:
-            response = dispatch(self.server.mounts, self.command, self.path, headers, body)
+            response = dispatch(self.server.mounts, self.command, self.path, headers, body, self.server.base_url)
         except Exception as exc:  # a bug in a route must not hang or kill the connection
             response = json_response(500, {"status": 500, "error": "Sandbox bug", "message": repr(exc)})
         self._send(response)

@@ -1,0 +1,51 @@
+"""`taskctl koodrive ...`: Huawei KooDrive share batch tasks (package downloads)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from taskctl.cli.boundary import run_command
+from taskctl.cli.options import ConfigOpt, DebugOpt, JsonOpt, OutputFormat, OutputOpt, ProfileOpt, TaskIdsArg
+
+if TYPE_CHECKING:
+    from taskctl.context import AppContext
+    from taskctl.errors import ExitCode
+
+PROVIDER = "koodrive"
+app = typer.Typer(help="Huawei KooDrive share batch tasks (progress, download package).", no_args_is_help=True)
+
+
+@app.command("get")
+def get(
+    ctx: typer.Context,
+    task_ids: TaskIdsArg,
+    share_id: str | None = typer.Option(None, "--share-id", metavar="ID",
+                                        help="Share the tasks belong to (default: the profile's share_id)."),
+    kdstoken: str | None = typer.Option(None, "--kdstoken", metavar="TOKEN",
+                                        help="Temporary share token, for shares that require one."),
+    trace_id: str | None = typer.Option(None, "--trace-id", metavar="ID",
+                                        help="Send this X-Traceid header (for KooDrive support)."),
+    profile: ProfileOpt = None,
+    output: OutputOpt = OutputFormat.table,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Show one or more KooDrive share tasks by id.
+
+    Example: taskctl koodrive get task-running --profile sandbox
+    """
+
+    def action(app_context: AppContext) -> ExitCode:
+        from taskctl.cli.options import output_format
+        from taskctl.get import GetRequest, parse_task_ids, run_get
+        from taskctl.providers.base import FetchOptions
+
+        options = {"share_id": share_id, "kdstoken": kdstoken, "trace_id": trace_id}
+        request = GetRequest(PROVIDER, parse_task_ids(PROVIDER, task_ids), profile, output_format(output, as_json),
+                             FetchOptions({key: value for key, value in options.items() if value}))
+        return run_get(app_context, request)
+
+    run_command(ctx, action, config=config, debug=debug)

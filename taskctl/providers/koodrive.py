@@ -1,0 +1,181 @@
+"""Huawei KooDrive share batch tasks: POST /koodrive/ose/v1/share/taskDetail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from taskctl.config import Profile
+from taskctl.errors import AuthError, NotFoundError, ResponseError, ServiceError, TaskctlError, UsageError
+from taskctl.http import HttpClient
+from taskctl.jsonio import as_int, describe_value, json_type
+from taskctl.model import Field, Section, State, Task, TaskResult
+from taskctl.providers.base import FetchOptions, decode_json
+from taskctl.secrets import Secret
+
+NAME = "koodrive"
+PATH = "/koodrive/ose/v1/share/taskDetail"
+BEARER = "Bearer+"
+MAX_ID_LENGTH = 128
+
+TASK_TYPES = {1: "package download", 2: "save to drive"}
+STATUSES = {0: "to be processed", 1: "being processed", 2: "completed", 3: "canceled"}
+RESULTS = {1: "all succeeded", 2: "partially failed", 3: "all failed"}
+# KooDrive error codes whose meaning maps onto our exit codes (KooDrive API reference, "Error Codes").
+ERROR_CLASSES: dict[int, type[TaskctlError]] = {
+    13000102: UsageError,     # Verify parameters failed.
+    13000301: NotFoundError,  # Space does not exist or is abnormal.
+    13000309: NotFoundError,  # Resource does not exist.
+    13000410: AuthError,      # The current user has no permission for the space.
+}
+
+
+def parse_task_id(text: str) -> str:
+    """KooDrive task ids are opaque strings: non-empty, printable, of a sane length."""
+    if not text.strip() or len(text) > MAX_ID_LENGTH or not text.isprintable():
+        raise UsageError(f"invalid koodrive task id {text!r}: expected a printable id of 1 to "
+                         f"{MAX_ID_LENGTH} characters")
+    return text
+
+
+def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions) -> KooDriveFetcher:
+    share_id = options.values.get("share_id") or profile.share_id
+    if not share_id:
+        raise UsageError("koodrive needs a share id",
+                         f"pass --share-id, or set `share_id:` in profile '{profile.name}'")
+    kdstoken = options.values.get("kdstoken")
+    if kdstoken:
+        client.redact.add(kdstoken)  # it travels in the body, which --debug traces
+    return KooDriveFetcher(profile, secret, client, share_id, kdstoken, options.values.get("trace_id"))
+
+
+def authorization(token: str) -> str:
+    """`Bearer+<token>`, without doubling a prefix the session API already put on a stored token."""
+    return token if token.startswith(BEARER) else BEARER + token
+
+
+@dataclass
+class KooDriveFetcher:
+    profile: Profile
+    secret: Secret
+    client: HttpClient
+    share_id: str
+    kdstoken: str | None = None
+    trace_id: str | None = None
+
+    def fetch(self, task_id: str) -> TaskResult:
+        what = f"koodrive task {task_id}"
+        body: dict[str, str] = {"taskId": task_id, "shareId": self.share_id}
+        if self.kdstoken:
+            body["kdstoken"] = self.kdstoken
+        headers = {"Authorization": authorization(self.secret.value), "Accept": "application/json"}
+        if self.trace_id:
+            headers["X-Traceid"] = self.trace_id
+        response = self.client.request("POST", self.profile.endpoint + PATH, headers=headers, json_body=body)
+        answer = decode_json(response, what)
+        if not isinstance(answer, dict):
+            raise ResponseError(f"{what}: the answer is {json_type(answer)}, not this API's response object")
+        if response.status_code == 200 and str(answer.get("code")) == "0":
+            task = answer.get("taskInfo", answer.get("jobInfo"))
+            if not isinstance(task, dict):
+                raise ResponseError(f"{what}: the answer has no taskInfo or jobInfo object",
+                                    "the service may not speak this API version; --debug shows its answer")
+            files = answer.get("taskInfos")
+            return TaskResult(raw=task, task=normalize(task, task_id, files),
+                              companions=(("taskInfos", files),) if "taskInfos" in answer else ())
+        raise _error(what, response.status_code, answer, self.profile)
+
+
+def _error(what: str, status: int, answer: dict[str, Any], profile: Profile) -> TaskctlError:
+    code = answer.get("code", answer.get("error_code"))
+    text = describe_value(answer.get("msg", answer.get("error_msg")))
+    shown = f"error {describe_value(code)} (HTTP {status})" + (f": {text}" if text else "")
+    try:
+        error_class = ERROR_CLASSES.get(int(code)) if code is not None else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        error_class = None
+    if error_class is None:
+        error_class = {401: AuthError, 403: AuthError, 400: UsageError}.get(status, ServiceError)
+    hints = {
+        AuthError: f"check the token of profile '{profile.name}' (taskctl auth status); "
+                   "a locked share may need --kdstoken",
+        NotFoundError: "check the task id and the share id",
+        UsageError: "check the task id, --share-id and --kdstoken",
+        ServiceError: "retry later; if it persists, contact KooDrive support",
+    }
+    return error_class(f"{what}: {shown}", hints.get(error_class))
+
+
+def normalize(task: dict[str, Any], requested_id: str, file_results: Any = None) -> Task:
+    status, result = as_int(task.get("taskStatus")), as_int(task.get("taskResultCode"))
+    state = _state(status, result)
+    status_name = STATUSES.get(status, "unknown") if status is not None else "unknown"
+    raw_status = f"{describe_value(task.get('taskStatus'))} {status_name}"
+    if result is not None and result in RESULTS:
+        raw_status += f", result {result} {RESULTS[result]}"
+    task_type = as_int(task.get("taskType"))
+    if task_type is not None:
+        type_label = TASK_TYPES.get(task_type, f"type {task_type}")
+    else:
+        type_label = f"type {describe_value(task.get('taskType'))}" if "taskType" in task else "unknown type"
+    summary = [Field("Task ID", describe_value(task.get("taskId")) or requested_id), Field("Type", type_label),
+               Field("Status", raw_status, kind="status")]
+    summary += _times(task)
+    if task.get("downloadUrl"):
+        summary.append(Field("Download", describe_value(task.get("downloadUrl")), kind="url"))
+    if task.get("userId") is not None:
+        summary.append(Field("User", describe_value(task.get("userId"))))
+    return Task(provider=NAME, task_id=describe_value(task.get("taskId")) or requested_id, name="",
+                type_label=type_label, raw_status=raw_status, state=state, summary=tuple(summary),
+                sections=_file_sections(file_results if file_results is not None else task.get("taskInfos")),
+                progress=as_int(task.get("progress")),
+                annotations=(("taskStatus", f"{status_name} → {state.value}"), ("taskType", type_label)))
+
+
+def _state(status: int | None, result: int | None) -> State:
+    if status == 2:
+        return {2: State.PARTIAL, 3: State.FAILED}.get(result or 0, State.SUCCEEDED)
+    return {0: State.PENDING, 1: State.RUNNING, 3: State.CANCELED}.get(status, State.UNKNOWN) if (
+        status is not None) else State.UNKNOWN
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A `yyyyMMddHHmmss` timestamp. The API does not name a zone; taken as UTC (see README)."""
+    if not isinstance(value, str) or len(value) != 14 or not value.isdigit():
+        return None
+    try:
+        return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _times(task: dict[str, Any]) -> list[Field]:
+    fields = []
+    moments = {}
+    for key, label in (("createTime", "Created"), ("startTime", "Started"), ("endTime", "Ended")):
+        moment = parse_time(task.get(key))
+        if moment is not None:
+            moments[key] = moment
+            fields.append(Field(label, moment.isoformat(), kind="time"))
+        elif task.get(key) not in (None, ""):
+            fields.append(Field(label, describe_value(task.get(key))))
+    if "startTime" in moments and "endTime" in moments:
+        seconds = (moments["endTime"] - moments["startTime"]).total_seconds()
+        fields.append(Field("Duration", str(seconds), kind="duration"))
+    return fields
+
+
+def _file_sections(file_results: Any) -> tuple[Section, ...]:
+    """Per-file results of newer deployments (`taskInfos`), whatever keys each entry carries."""
+    if isinstance(file_results, dict):
+        file_results = [file_results]
+    if not isinstance(file_results, list) or not file_results:
+        return ()
+    entries = [entry for entry in file_results if isinstance(entry, dict)]
+    columns: list[str] = []
+    for entry in entries:
+        columns += [key for key in entry if key not in columns]
+    columns = columns[:6]  # keep the table readable; the tree and --json have everything
+    rows = tuple(tuple(describe_value(entry.get(key)) for key in columns) for entry in entries)
+    return (Section("Files", tuple(columns), rows),)

@@ -1,0 +1,193 @@
+"""Huawei Cloud ModelArts data-processing tasks: GET /v2/{project_id}/processor-tasks/{task_id}."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from taskctl.config import Profile
+from taskctl.errors import AuthError, NotFoundError, ResponseError, ServiceError, TaskctlError, UsageError
+from taskctl.http import HttpClient
+from taskctl.jsonio import as_int, describe_value, dumps, json_type
+from taskctl.model import Field, Section, State, Task, TaskResult
+from taskctl.providers.base import FetchOptions, decode_json
+from taskctl.secrets import Secret
+
+NAME = "modelarts"
+MAX_ID_LENGTH = 128
+SECURITY_TOKEN_ENV = "TASKCTL_SECURITY_TOKEN"
+
+STATUSES = {0: ("initialized", State.PENDING), 1: ("running", State.RUNNING), 2: ("completed", State.SUCCEEDED),
+            3: ("failed", State.FAILED), 4: ("stopped", State.CANCELED)}
+TEMPLATES = {"sys_data_analyse": "feature analysis", "sys_data_cleaning": "data cleansing",
+             "sys_data_augmentation": "data augmentation", "sys_data_validation": "data validation",
+             "sys_data_selection": "data filtering"}
+
+
+def parse_task_id(text: str) -> str:
+    if not text.strip() or len(text) > MAX_ID_LENGTH or not text.isprintable():
+        raise UsageError(f"invalid modelarts task id {text!r}: expected a printable id of 1 to "
+                         f"{MAX_ID_LENGTH} characters")
+    return text
+
+
+def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions) -> ModelArtsFetcher:
+    project_id = options.values.get("project_id") or profile.project_id
+    if not project_id:
+        raise UsageError("modelarts needs a project id",
+                         f"pass --project-id, or set `project_id:` in profile '{profile.name}'")
+    security_token = os.environ.get(SECURITY_TOKEN_ENV) or None
+    if security_token:
+        client.redact.add(security_token)
+    return ModelArtsFetcher(profile, secret, client, project_id, security_token)
+
+
+def task_url(endpoint: str, project_id: str, task_id: str) -> str:
+    """The task's URL, each path segment percent-encoded."""
+    return f"{endpoint}/v2/{quote(project_id, safe='')}/processor-tasks/{quote(task_id, safe='')}"
+
+
+@dataclass
+class ModelArtsFetcher:
+    profile: Profile
+    secret: Secret
+    client: HttpClient
+    project_id: str
+    security_token: str | None = None
+
+    def fetch(self, task_id: str) -> TaskResult:
+        what = f"modelarts task {task_id}"
+        url = task_url(self.profile.endpoint, self.project_id, task_id)
+        response = self.client.request("GET", url, headers=self._auth_headers(url),
+                                       sign=self._signer() if self._signs else None)
+        body = decode_json(response, what)
+        if response.status_code == 200:
+            if not isinstance(body, dict):
+                raise ResponseError(f"{what}: the answer is {json_type(body)}, not a task object",
+                                    "the service may not speak this API version; --debug shows its answer")
+            return TaskResult(raw=body, task=normalize(body, task_id))
+        raise _error(what, response.status_code, body, response.headers.get("X-Request-Id"), self.profile)
+
+    @property
+    def _signs(self) -> bool:
+        return bool(self.profile.access_key) and self.secret.kind == "secret_key"
+
+    def _auth_headers(self, url: str) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if not self._signs:
+            headers["X-Auth-Token"] = self.secret.value
+        return headers
+
+    def _signer(self):  # type: ignore[no-untyped-def]
+        """Signs each request as it is sent (again after a same-origin redirect: the path is signed)."""
+        from taskctl.providers.signing import sign_request
+
+        access_key, secret_key, token = self.profile.access_key or "", self.secret.value, self.security_token
+
+        def sign(method: str, url: str, headers: dict[str, str], body: bytes) -> dict[str, str]:
+            return sign_request(method, url, headers, body, access_key, secret_key, security_token=token)
+
+        return sign
+
+
+def _error(what: str, status: int, body: Any, request_id: str | None, profile: Profile) -> TaskctlError:
+    code = body.get("error_code") if isinstance(body, dict) else None
+    text = describe_value(body.get("error_msg")) if isinstance(body, dict) else ""
+    shown = f"{describe_value(code) or 'error'} (HTTP {status}" + (f", request id {request_id}" if request_id else "")
+    shown += ")" + (f": {text}" if text else "")
+    if status in (401, 403):
+        hint = ("check the access key and secret key (taskctl auth status)" if profile.access_key
+                else f"the IAM token may have expired (they last 24 h): taskctl auth login {profile.name}")
+        return AuthError(f"{what}: {shown}", hint)
+    if status == 404:
+        return NotFoundError(f"{what}: {shown}", "check the task id and the project id")
+    if status == 400:
+        return UsageError(f"{what}: {shown}", "check the task id and the project id")
+    return ServiceError(f"{what}: {shown}", "retry later; if it persists, give the request id to support")
+
+
+def normalize(body: dict[str, Any], requested_id: str) -> Task:
+    status = as_int(body.get("status"))
+    status_name, state = STATUSES.get(status, ("unknown", State.UNKNOWN)) if status is not None else (
+        "unknown", State.UNKNOWN)
+    template_value = body.get("template")
+    template: dict[str, Any] = template_value if isinstance(template_value, dict) else {}
+    template_id = describe_value(template.get("id"))
+    type_label = TEMPLATES.get(template_id, template_id or "unknown template")
+    summary = [Field("Name", describe_value(body.get("name"))),
+               Field("ID", describe_value(body.get("task_id")) or requested_id),
+               Field("Status", f"{describe_value(body.get('status'))} {status_name}", kind="status"),
+               Field("Template", f"{template_id} ({type_label})" if template_id in TEMPLATES else type_label)]
+    summary += _optional_fields(body)
+    return Task(provider=NAME, task_id=describe_value(body.get("task_id")) or requested_id,
+                name=describe_value(body.get("name")), type_label=type_label,
+                raw_status=f"{describe_value(body.get('status'))} {status_name}", state=state, summary=tuple(summary),
+                sections=_sections(body, template),
+                message=describe_value(body.get("error_msg")) or None if state == State.FAILED else None,
+                annotations=(("status", f"{status_name} → {state.value}"), ("create_time", _created(body))))
+
+
+def _optional_fields(body: dict[str, Any]) -> list[Field]:
+    fields = []
+    if body.get("description"):
+        fields.append(Field("Description", describe_value(body["description"])))
+    version = body.get("version_name") or body.get("version_id")
+    if version:
+        fields.append(Field("Version", describe_value(version)))
+    work_path = body.get("work_path")
+    if isinstance(work_path, dict):
+        where = work_path.get("output_path") or work_path.get("path")
+        fields.append(Field("Work path", f"{describe_value(work_path.get('type'))} {describe_value(where)}".strip()))
+    if _is_number(body.get("duration_seconds")):
+        fields.append(Field("Duration", str(body["duration_seconds"]), kind="duration"))
+    created = _created(body)
+    if created:
+        fields.append(Field("Created", created, kind="time"))
+    return fields
+
+
+def _created(body: dict[str, Any]) -> str:
+    """`create_time` (epoch milliseconds) as an ISO 8601 instant, or "" when absent or not a number."""
+    value = body.get("create_time")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return ""
+    try:
+        return datetime.fromtimestamp(float(value) / 1000, tz=UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return ""
+
+
+def _sections(body: dict[str, Any], template: dict[str, Any]) -> tuple[Section, ...]:
+    operators = template.get("operator_params")
+    rows: list[tuple[str, ...]] = []
+    listed = [op for op in operators if isinstance(op, dict)] if isinstance(operators, list) else []
+    for op in listed:
+        rows += _operator_rows(op)
+    inputs_value, data_source = body.get("inputs"), body.get("data_source")
+    sources: list[Any] = inputs_value if isinstance(inputs_value, list) else (
+        [data_source] if isinstance(data_source, dict) else [])
+    inputs = tuple((describe_value(s.get("type")), describe_value(s.get("source")),
+                    describe_value(s.get("name")), describe_value(s.get("version_name") or s.get("version_id")))
+                   for s in sources if isinstance(s, dict))
+    return (Section("Operators", ("Operator", "Name", "Parameter", "Value"), tuple(rows), count=len(listed)),
+            Section("Inputs", ("Type", "Source", "Name", "Version"), inputs))
+
+
+def _operator_rows(operator: dict[str, Any]) -> list[tuple[str, ...]]:
+    """One row per parameter; the operator's id and name on its first row only."""
+    head = (describe_value(operator.get("id")), describe_value(operator.get("name")))
+    params = operator.get("params")
+    pairs = [(str(key), _param_value(value)) for key, value in params.items()] if isinstance(params, dict) else (
+        [("", describe_value(params))] if params is not None else [("", "")])
+    return [(head if position == 0 else ("", "")) + pair for position, pair in enumerate(pairs)]
+
+
+def _param_value(value: Any) -> str:
+    return dumps(value, indent=None) if isinstance(value, dict | list) else describe_value(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -1,0 +1,232 @@
+"""The ModelArts data-processing API (v2): ``GET /modelarts/v2/{project_id}/processor-tasks/{task_id}``.
+
+Faithful to the "Querying Details About a Processing Task" document: the endpoint is
+``base_url/modelarts``, success is HTTP 200 with the task as the whole body, errors are
+``{"error_code": "ModelArts.xxxx", "error_msg": ...}``. Every answer of this API (success, error,
+fault) carries an ``X-Request-Id`` header (32 random hex digits). Path segments arrive
+percent-encoded and are decoded (UTF-8) before lookup: ``task%20%C3%BC%201`` is ``task ü 1``.
+
+Authentication, either of:
+
+* ``X-Auth-Token: sandbox-token`` (``SANDBOX_TOKEN``); when this header is present it alone decides;
+* AK/SK signing (``Authorization: SDK-HMAC-SHA256 Access=..., SignedHeaders=..., Signature=...`` plus
+  ``X-Sdk-Date``), checked by ``taskctl.providers.signing.verify_request`` against the request target
+  as received (``/modelarts/v2/...``, query included), its headers and body, within 15 minutes of the
+  sandbox's clock. AK ``SANDBOXACCESSKEY0001`` (permanent: no ``X-Security-Token`` allowed) or the
+  temporary AK ``SANDBOXTEMPKEY0002`` (``X-Security-Token`` must be ``SANDBOX_SECURITY_TOKEN``); both
+  have the secret key ``sandbox-secret-key-0001``.
+
+Errors, checked in this order:
+
+=========================================  ====  ===============================================================
+request                                    HTTP  body
+=========================================  ====  ===============================================================
+neither ``X-Auth-Token`` nor               401   ``{"error_code": "ModelArts.0101", "error_msg": "Missing
+``Authorization``                                authentication: X-Auth-Token or AK/SK signature required."}``
+wrong token, bad signature, unknown AK,    401   ``{"error_code": "ModelArts.0103", "error_msg": "Authentication
+clock skew, bad security token                   failed: <reason>"}``
+``project_id`` not ``sandbox-project``     404   ``{"error_code": "ModelArts.0104", "error_msg": "Project <id>
+                                                 not found."}``
+task ``task-forbidden``                    403   ``{"error_code": "ModelArts.0201", "error_msg": "Forbidden."}``
+unknown ``task_id``                        404   ``{"error_code": "ModelArts.4352", "error_msg": "Processor task
+                                                 <id> not found."}``
+=========================================  ====  ===============================================================
+
+Seed tasks (project ``sandbox-project``):
+
+===================  ==========================================================================================
+task_id              task
+===================  ==========================================================================================
+AcYfsdfhGyrWL5TtahH  the document's example, byte for byte (status 2, ``sys_data_analyse``, ``"key" : value``)
+task-pending         0, ``sys_data_validation``, ``inputs`` only, no ``duration_seconds``
+task-running         1, ``sys_data_augmentation`` (3 operators: nested map, lists, booleans), ``inputs`` only,
+                     OBS ``work_path``, ``version_name``, undocumented ``flavor`` object
+task-cleaning        2, ``sys_data_cleaning``, ``data_source`` only, byte for byte from a file: compact JSON with
+                     ``"threshold":0.50``, ``"simlarity_threshold":0.90`` and ``1.0E-4`` (must stay as sent),
+                     ``result`` object, undocumented ``processor_version``
+task-failed          3 with ``error_msg``, ``sys_data_selection``
+task-canceled        4, ``sys_data_cleaning``, ``data_source`` only, DATASET ``work_path``, ``is_current`` false
+task-unknown         9 (undocumented)
+task-hostile         3; rich markup, ANSI/OSC escapes, BEL, C1 CSI, DEL, newline in ``name``,
+                     ``description``, ``error_msg`` and nested strings
+task ü 1             2: an id with a space and a non-ASCII letter (send it percent-encoded)
+task-advancing       poll 1: status 0; poll 2: 1; poll 3 on: 2
+===================  ==========================================================================================
+
+Fault injection:
+
+===============  ====  ==========================================================================================
+task_id          HTTP  answer
+===============  ====  ==========================================================================================
+task-forbidden   403   ``ModelArts.0201`` (above)
+fault-500        500   ``{"error_code": "ModelArts.0010", "error_msg": "Internal server error."}``
+fault-502        502   nginx-style HTML "502 Bad Gateway" (``text/html``)
+fault-503        503   HTML "503 Service Temporarily Unavailable", ``Retry-After: 1``
+fault-truncated  200   the first half of the document example's bytes (Content-Length matches)
+fault-array      200   a JSON array: ``[{"task_id": "fault-array", "status": 2}]``
+fault-empty      200   an empty ``application/json`` body
+fault-redirect   302   ``Location: http://203.0.113.7/modelarts/v2/sandbox-project/processor-tasks/x``
+===============  ====  ==========================================================================================
+
+Seeding at runtime: ``RunningSandbox.add_task("modelarts", task_id, seed)`` with a non-empty string
+``task_id`` (decoded, as it is looked up) and a ``ModelArtsResult`` seed: a mapping (the whole HTTP 200
+body), ``bytes`` (the whole HTTP 200 body, as is) or a ``Response``; or a callable taking the poll
+count (1 on the first request) and returning one.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+from urllib.parse import unquote
+
+from taskctl.sandbox import (
+    SANDBOX_ACCESS_KEY,
+    SANDBOX_PROJECT_ID,
+    SANDBOX_SECRET_KEY,
+    SANDBOX_SECURITY_TOKEN,
+    SANDBOX_TEMP_ACCESS_KEY,
+    SANDBOX_TOKEN,
+)
+from taskctl.sandbox.modelarts_seeds import DOC_TASK_ID, FILE_SEEDS, advancing, seed_tasks
+from taskctl.sandbox.server import Request, Response, Route, gateway_page, html_response, json_response
+
+DETAIL_PATH = "/v2/{project_id}/processor-tasks/{task_id}"
+FORBIDDEN_TASK_ID = "task-forbidden"
+REDIRECT_TARGET = "http://203.0.113.7/modelarts/v2/sandbox-project/processor-tasks/x"
+SECRET_KEYS = {SANDBOX_ACCESS_KEY: SANDBOX_SECRET_KEY, SANDBOX_TEMP_ACCESS_KEY: SANDBOX_SECRET_KEY}
+TEMPORARY_ACCESS_KEYS = frozenset({SANDBOX_TEMP_ACCESS_KEY})
+
+ModelArtsResult = Mapping[str, Any] | bytes | Response
+ModelArtsSeed = ModelArtsResult | Callable[[int], ModelArtsResult]
+
+
+@cache
+def data_file(name: str) -> bytes:
+    """A seed served byte for byte from ``data/``."""
+    from importlib.resources import files
+
+    return files("taskctl.sandbox").joinpath("data", name).read_bytes()
+
+
+def document_example() -> bytes:
+    """The document's example response (task ``AcYfsdfhGyrWL5TtahH``), exactly as the file holds it."""
+    return data_file(FILE_SEEDS[DOC_TASK_ID])
+
+
+def error(http_status: int, code: str, message: str) -> Response:
+    """The API's error body."""
+    return json_response(http_status, {"error_code": code, "error_msg": message})
+
+
+def auth_failed(reason: str) -> Response:
+    return error(401, "ModelArts.0103", f"Authentication failed: {reason}")
+
+
+def _faults() -> dict[str, ModelArtsSeed]:
+    """The fault-injection ids (see the module docstring)."""
+    return {
+        FORBIDDEN_TASK_ID: error(403, "ModelArts.0201", "Forbidden."),
+        "fault-500": error(500, "ModelArts.0010", "Internal server error."),
+        "fault-502": html_response(502, gateway_page(502, "Bad Gateway")),
+        "fault-503": html_response(503, gateway_page(503, "Service Temporarily Unavailable"),
+                                   (("Retry-After", "1"),)),
+        "fault-truncated": lambda _poll: Response(200, document_example()[: len(document_example()) // 2]),
+        "fault-array": json_response(200, [{"task_id": "fault-array", "status": 2}]),
+        "fault-empty": Response(200, b""),
+        "fault-redirect": html_response(302, gateway_page(302, "Found"), (("Location", REDIRECT_TARGET),)),
+    }
+
+
+def _file_seed(name: str) -> Callable[[int], bytes]:
+    return lambda _poll: data_file(name)
+
+
+def _to_response(result: ModelArtsResult) -> Response:
+    """A seed's result as an HTTP answer."""
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, bytes):
+        return Response(200, result)
+    return json_response(200, dict(result))
+
+
+def _access_key(authorization: str) -> str | None:
+    """The ``Access=`` value of an ``SDK-HMAC-SHA256`` Authorization header."""
+    _, _, rest = authorization.partition(" ")
+    for part in rest.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "Access":
+            return value
+    return None
+
+
+def authenticate(request: Request) -> Response | None:
+    """None when the request carries a valid token or AK/SK signature, else the 401 answer."""
+    token = request.header("X-Auth-Token")
+    if token is not None:
+        return None if token == SANDBOX_TOKEN else auth_failed("invalid X-Auth-Token")
+    authorization = request.header("Authorization")
+    if authorization is None:
+        return error(401, "ModelArts.0101", "Missing authentication: X-Auth-Token or AK/SK signature required.")
+    try:
+        from taskctl.providers.signing import verify_request
+    except ImportError:
+        return auth_failed("AK/SK signature verification is not available")
+    reason = verify_request(request.method, request.full_path, request.headers, request.body, SECRET_KEYS.get)
+    if reason is not None:
+        return auth_failed(reason)
+    security_token = request.header("X-Security-Token")
+    if _access_key(authorization) in TEMPORARY_ACCESS_KEYS:
+        if security_token != SANDBOX_SECURITY_TOKEN:
+            return auth_failed("invalid or missing X-Security-Token for a temporary access key")
+    elif security_token is not None:
+        return auth_failed("X-Security-Token sent with a permanent access key")
+    return None
+
+
+class ModelArtsApi:
+    """One sandbox's ModelArts service: seeds (its own copy) and per-task poll counts."""
+
+    def __init__(self) -> None:
+        self._seeds: dict[str, ModelArtsSeed] = {task_id: _file_seed(name) for task_id, name in FILE_SEEDS.items()}
+        self._seeds.update(seed_tasks())
+        self._seeds["task-advancing"] = advancing
+        self._seeds.update(_faults())
+        self._polls: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def routes(self) -> list[Route]:
+        """The one route of this API (relative to ``/modelarts``)."""
+        return [Route("GET", DETAIL_PATH, self.task_detail)]
+
+    def add_task(self, task_id: str, seed: ModelArtsSeed) -> None:
+        """Serve ``seed`` for ``task_id`` from now on (replacing any seed; poll count restarts)."""
+        if not isinstance(task_id, str) or not task_id:
+            raise ValueError(f"ModelArts task ids are non-empty strings, not {task_id!r}")
+        with self._lock:
+            self._seeds[task_id] = seed
+            self._polls.pop(task_id, None)
+
+    def task_detail(self, request: Request) -> Response:
+        """``GET /v2/{project_id}/processor-tasks/{task_id}``, every answer with an ``X-Request-Id``."""
+        response = self._answer(request)
+        return response._replace(headers=(*response.headers, ("X-Request-Id", os.urandom(16).hex())))
+
+    def _answer(self, request: Request) -> Response:
+        refused = authenticate(request)
+        if refused is not None:
+            return refused
+        project_id = unquote(request.params["project_id"])
+        task_id = unquote(request.params["task_id"])
+        if project_id != SANDBOX_PROJECT_ID:
+            return error(404, "ModelArts.0104", f"Project {project_id} not found.")
+        with self._lock:
+            seed = self._seeds.get(task_id)
+            if seed is None:
+                return error(404, "ModelArts.4352", f"Processor task {task_id} not found.")
+            poll = self._polls[task_id] = self._polls.get(task_id, 0) + 1
+        return _to_response(seed(poll) if callable(seed) else seed)
