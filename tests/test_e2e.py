@@ -132,3 +132,12 @@ def test_install_completion_writes_the_shell_setup(tmp_path: Path) -> None:
     script = (tmp_path / ".bash_completions" / "taskctl.sh").read_text()
     assert "_TASKCTL_COMPLETE=complete_bash" in script
     assert "taskctl.sh" in (tmp_path / ".bashrc").read_text()
+
+
+@pytest.mark.skipif(not shutil.which("jq"), reason="jq is not installed")
+def test_every_provider_pipes_into_jq_from_the_builtin_sandbox() -> None:
+    script = (f"'{TASKCTL}' koodrive get task-done task-running --profile sandbox --json | jq -r '.progress'; "
+              f"'{TASKCTL}' modelarts get AcYfsdfhGyrWL5TtahH --profile sandbox --json | jq -r '.template.id'")
+    proc = subprocess.run(script, shell=True, capture_output=True, text=True, timeout=60)
+    assert proc.stdout.splitlines() == ["100", "40", "sys_data_analyse"]
+    assert proc.stderr == ""
