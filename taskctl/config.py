@@ -226,17 +226,13 @@ def _describe_yaml_error(exc: Exception, source: str) -> str:
 
 def _kind(value: Any) -> str:
     """A YAML-flavoured name for the type of a value, never the value itself (it may be a secret)."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
+    from taskctl.jsonio import json_type
+
     if isinstance(value, dict):
         return "a mapping"
-    return "nothing" if value is None else f"a {type(value).__name__}"
+    if value is None:
+        return "nothing"
+    return json_type(value) if isinstance(value, bool | int | float | str | list) else f"a {type(value).__name__}"
 
 
 def _key_lines(node: Any, source: str) -> dict[tuple[str, ...], int]:

@@ -131,3 +131,11 @@ def error_for(code: int | str, status: int, what: str, service_text: str, profil
     if number == 400:
         return UsageError(message, "check the task id and options")
     return ServiceError(message, "retry later; if it persists, contact the service's support")
+
+
+def parse_opaque_id(provider: str, text: str, max_length: int = 128) -> str:
+    """Validate an opaque string task id: non-empty, printable, of a sane length."""
+    if not text.strip() or len(text) > max_length or not text.isprintable():
+        raise UsageError(f"invalid {provider} task id {text!r}: expected a printable id of 1 to "
+                         f"{max_length} characters")
+    return text

@@ -11,13 +11,12 @@ from taskctl.errors import AuthError, NotFoundError, ResponseError, ServiceError
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, json_type
 from taskctl.model import Field, Section, State, Task, TaskResult
-from taskctl.providers.base import FetchOptions, decode_json
+from taskctl.providers.base import FetchOptions, decode_json, parse_opaque_id
 from taskctl.secrets import Secret
 
 NAME = "koodrive"
 PATH = "/koodrive/ose/v1/share/taskDetail"
 BEARER = "Bearer+"
-MAX_ID_LENGTH = 128
 
 TASK_TYPES = {1: "package download", 2: "save to drive"}
 STATUSES = {0: "to be processed", 1: "being processed", 2: "completed", 3: "canceled"}
@@ -32,11 +31,7 @@ ERROR_CLASSES: dict[int, type[TaskctlError]] = {
 
 
 def parse_task_id(text: str) -> str:
-    """KooDrive task ids are opaque strings: non-empty, printable, of a sane length."""
-    if not text.strip() or len(text) > MAX_ID_LENGTH or not text.isprintable():
-        raise UsageError(f"invalid koodrive task id {text!r}: expected a printable id of 1 to "
-                         f"{MAX_ID_LENGTH} characters")
-    return text
+    return parse_opaque_id(NAME, text)
 
 
 def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions) -> KooDriveFetcher:

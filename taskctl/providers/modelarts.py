@@ -13,11 +13,10 @@ from taskctl.errors import AuthError, NotFoundError, ResponseError, ServiceError
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, dumps, json_type
 from taskctl.model import Field, Section, State, Task, TaskResult
-from taskctl.providers.base import FetchOptions, decode_json
+from taskctl.providers.base import FetchOptions, decode_json, parse_opaque_id
 from taskctl.secrets import Secret
 
 NAME = "modelarts"
-MAX_ID_LENGTH = 128
 SECURITY_TOKEN_ENV = "TASKCTL_SECURITY_TOKEN"
 
 STATUSES = {0: ("initialized", State.PENDING), 1: ("running", State.RUNNING), 2: ("completed", State.SUCCEEDED),
@@ -28,10 +27,7 @@ TEMPLATES = {"sys_data_analyse": "feature analysis", "sys_data_cleaning": "data 
 
 
 def parse_task_id(text: str) -> str:
-    if not text.strip() or len(text) > MAX_ID_LENGTH or not text.isprintable():
-        raise UsageError(f"invalid modelarts task id {text!r}: expected a printable id of 1 to "
-                         f"{MAX_ID_LENGTH} characters")
-    return text
+    return parse_opaque_id(NAME, text)
 
 
 def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions) -> ModelArtsFetcher:
