@@ -75,3 +75,20 @@ def _interrupted() -> None:
     except (BrokenPipeError, OSError, ValueError):
         pass
     os._exit(int(ExitCode.INTERRUPTED))
+
+
+def run_get_command(ctx: typer.Context, provider: str, task_ids: list[str], *, profile: str | None, output: str,
+                    as_json: bool, options: dict[str, str | None], config: Path | None, debug: bool) -> None:
+    """What every `PROVIDER get` does once its own options are parsed."""
+
+    def action(app: AppContext) -> ExitCode:
+        from taskctl.cli.options import OutputFormat, output_format
+        from taskctl.get import GetRequest, parse_task_ids, run_get
+        from taskctl.providers.base import FetchOptions
+
+        fmt = output_format(OutputFormat(output), as_json)
+        request = GetRequest(provider, parse_task_ids(provider, task_ids), profile, fmt,
+                             FetchOptions({key: value for key, value in options.items() if value}))
+        return run_get(app, request)
+
+    run_command(ctx, action, config=config, debug=debug)

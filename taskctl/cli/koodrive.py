@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import typer
 
-from taskctl.cli.boundary import run_command
+from taskctl.cli.boundary import run_get_command
 from taskctl.cli.options import ConfigOpt, DebugOpt, JsonOpt, OutputFormat, OutputOpt, ProfileOpt, TaskIdsArg
-
-if TYPE_CHECKING:
-    from taskctl.context import AppContext
-    from taskctl.errors import ExitCode
 
 PROVIDER = "koodrive"
 app = typer.Typer(help="Huawei KooDrive share batch tasks (progress, download package).", no_args_is_help=True)
@@ -37,15 +31,6 @@ def get(
 
     Example: taskctl koodrive get task-running --profile sandbox
     """
-
-    def action(app_context: AppContext) -> ExitCode:
-        from taskctl.cli.options import output_format
-        from taskctl.get import GetRequest, parse_task_ids, run_get
-        from taskctl.providers.base import FetchOptions
-
-        options = {"share_id": share_id, "kdstoken": kdstoken, "trace_id": trace_id}
-        request = GetRequest(PROVIDER, parse_task_ids(PROVIDER, task_ids), profile, output_format(output, as_json),
-                             FetchOptions({key: value for key, value in options.items() if value}))
-        return run_get(app_context, request)
-
-    run_command(ctx, action, config=config, debug=debug)
+    run_get_command(ctx, PROVIDER, task_ids, profile=profile, output=output, as_json=as_json,
+                    options={"share_id": share_id, "kdstoken": kdstoken, "trace_id": trace_id},
+                    config=config, debug=debug)

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import typer
 
-from taskctl.cli.boundary import run_command
+from taskctl.cli.boundary import run_get_command
 from taskctl.cli.options import ConfigOpt, DebugOpt, JsonOpt, OutputFormat, OutputOpt, ProfileOpt, TaskIdsArg
-
-if TYPE_CHECKING:
-    from taskctl.context import AppContext
-    from taskctl.errors import ExitCode
 
 PROVIDER = "modelarts"
 app = typer.Typer(help="Huawei Cloud ModelArts data-processing tasks (feature analysis, cleansing, ...).",
@@ -34,15 +28,5 @@ def get(
 
     Example: taskctl modelarts get AcYfsdfhGyrWL5TtahH --profile sandbox
     """
-
-    def action(app_context: AppContext) -> ExitCode:
-        from taskctl.cli.options import output_format
-        from taskctl.get import GetRequest, parse_task_ids, run_get
-        from taskctl.providers.base import FetchOptions
-
-        options = FetchOptions({"project_id": project_id} if project_id else {})
-        request = GetRequest(PROVIDER, parse_task_ids(PROVIDER, task_ids), profile, output_format(output, as_json),
-                             options)
-        return run_get(app_context, request)
-
-    run_command(ctx, action, config=config, debug=debug)
+    run_get_command(ctx, PROVIDER, task_ids, profile=profile, output=output, as_json=as_json,
+                    options={"project_id": project_id}, config=config, debug=debug)
