@@ -144,7 +144,8 @@ class ProfileStore:
             known = ", ".join(self.names(provider))
             raise UsageError(f"unknown profile '{name}'", f"{provider} profiles: {known} (file: {self.path})")
         if profile.provider != provider:
-            raise UsageError(f"profile '{name}' is a {profile.provider} profile, not {provider}",
+            article = "an" if profile.provider[0] in "aeiou" else "a"
+            raise UsageError(f"profile '{name}' is {article} {profile.provider} profile, not {provider}",
                              f"pick a {provider} profile: {', '.join(self.names(provider))}")
         return profile
 

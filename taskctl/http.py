@@ -49,6 +49,10 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default_port
 
 
+# JSON body fields that hold a secret whatever its length (traced request bodies).
+_SECRET_FIELDS = re.compile(r'("(?:kdstoken|access_token|password|secret_key)"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+
 class Redactor:
     """Replaces every known secret value in text with ***."""
 
@@ -67,7 +71,7 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, "***")
-        return text
+        return _SECRET_FIELDS.sub(r'\1"***"', text)
 
 
 @dataclass
@@ -143,6 +147,7 @@ class HttpClient:
         attempt = 0
         while True:
             sent = sign(method, url, dict(headers), data or b"") if sign else dict(headers)
+            self._redact_secret_headers(sent)
             self._trace_request(method, url, sent, data)
             started = time.monotonic()
             try:
@@ -168,6 +173,13 @@ class HttpClient:
                 response.close()
             self.sleep(delay)
             attempt += 1
+
+    def _redact_secret_headers(self, headers: Mapping[str, str]) -> None:
+        """A secret header's value (a token, a signature) is hidden wherever a server echoes it back."""
+        for name, value in headers.items():
+            if name.lower() in self._secret_headers:
+                self.redact.add(value, *(part.split("=", 1)[1] for part in value.split(", ")
+                                         if part.startswith("Signature=")))
 
     def _verify(self) -> bool | str:
         if self.profile.ca_bundle:

@@ -82,14 +82,14 @@ class SecretResolver:
     def find(self, profile: Profile) -> Secret | None:
         """Look in env, the file, then the keyring; None when nowhere. A broken keyring counts as empty.
 
-        An AK/SK profile (one with `access_key`) still takes a token from $TASKCTL_TOKEN or the file
-        first; otherwise its secret key, from $TASKCTL_SECRET_KEY or the keyring user `<profile>:secret_key`.
+        An AK/SK profile (one with `access_key`) always signs: its secret key comes from $TASKCTL_SECRET_KEY
+        or the keyring user `<profile>:secret_key`, and a $TASKCTL_TOKEN meant for other profiles is ignored.
         """
-        if self.environ.get(TOKEN_ENV):
-            return Secret(self.environ[TOKEN_ENV], f"env {TOKEN_ENV}")
-        if profile.token:
-            return Secret(profile.token, f"file {profile.source}")
         kind = secret_kind(profile)
+        if kind == "token" and self.environ.get(TOKEN_ENV):
+            return Secret(self.environ[TOKEN_ENV], f"env {TOKEN_ENV}")
+        if kind == "token" and profile.token:
+            return Secret(profile.token, f"file {profile.source}")
         if kind == "secret_key" and self.environ.get(SECRET_KEY_ENV):
             return Secret(self.environ[SECRET_KEY_ENV], f"env {SECRET_KEY_ENV}", kind)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import write_profiles
@@ -72,7 +73,9 @@ def test_every_state(cli, drive, task_id: str, words: str) -> None:
 def test_times_progress_link_and_per_file_results(cli, drive) -> None:
     result = cli("koodrive", "get", "task-partial", "--share-id", SANDBOX_SHARE_ID)
     assert "2025-11-05 14:10:02 UTC" in result.stdout  # yyyyMMddHHmmss read as UTC (TZ is UTC in tests)
-    assert "Duration  1m 37s" in result.stdout
+    assert re.search(r"Duration +1m 37s", result.stdout)
+    assert re.search(r"Result code +13000309", cli("koodrive", "get", "task-failed", "--share-id",
+                                                   SANDBOX_SHARE_ID).stdout)
     assert "█" * 20 + " 100%" in result.stdout
     assert "…/task-partial.zip" in result.stdout and "https://" not in result.stdout
     assert "Files (3)" in result.stdout and "Resource does not" in result.stdout
@@ -145,3 +148,26 @@ def test_hostile_file_results_are_inert(cli, drive) -> None:
     result = cli("koodrive", "get", "task-hostile", "--share-id", SANDBOX_SHARE_ID)
     assert result.exit_code == 0
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["..", "--share-id", SANDBOX_SHARE_ID],
+    ["task-done", "--share-id", ""],
+    ["task-done", "--share-id", SANDBOX_SHARE_ID, "--trace-id", "trace-ü"],
+    ["task-done", "--share-id", SANDBOX_SHARE_ID, "--trace-id", ""],
+])
+def test_bad_ids_and_options_exit_2_before_any_request(cli, drive, args) -> None:
+    result = cli("koodrive", "get", *args)
+    assert result.exit_code == 2, result.stderr
+    assert drive.requests_seen == []
+
+
+def test_a_short_kdstoken_is_masked_in_the_trace(cli, drive) -> None:
+    result = cli("koodrive", "get", "task-done", "--share-id", SANDBOX_SHARE_ID, "--kdstoken", "abc", "--debug")
+    assert '"kdstoken": "***"' in result.stderr and '"abc"' not in result.stderr
+
+
+def test_the_file_table_keeps_every_column_on_80_columns(cli, drive) -> None:
+    result = cli("koodrive", "get", "task-partial", "--share-id", SANDBOX_SHARE_ID)
+    header = next(line for line in result.stdout.splitlines() if line.startswith("fileId"))
+    assert header.split() == ["fileId", "fileName", "code", "msg", "status"]

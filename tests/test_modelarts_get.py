@@ -149,3 +149,55 @@ def test_a_redirect_elsewhere_carries_neither_token_nor_signature(cli, aksk_prof
     result = cli("modelarts", "get", "fault-redirect")
     assert result.exit_code == 1
     assert len(aksk_profile.requests_seen) == 1  # never followed
+
+
+def test_dot_ids_and_empty_project_exit_2_before_any_request(cli, token_profile) -> None:
+    assert cli("modelarts", "get", "..").exit_code == 2
+    assert cli("modelarts", "get", "task-running", "--project-id", "").exit_code == 2
+    assert cli("modelarts", "get", "task-running", "--project-id", "..").exit_code == 2
+    assert token_profile.requests_seen == []
+
+
+def test_malformed_answers_still_show_the_request_id(cli, token_profile) -> None:
+    result = cli("modelarts", "get", "fault-truncated")
+    assert result.exit_code == 1
+    assert "truncated JSON" in result.stderr and "(request id " in result.stderr
+
+
+def test_an_aksk_profile_signs_even_when_taskctl_token_is_set(cli, aksk_profile, monkeypatch) -> None:
+    monkeypatch.setenv("TASKCTL_TOKEN", "token-for-other-profiles-123")
+    assert cli("modelarts", "get", "task-running").exit_code == 0
+    headers = aksk_profile.requests_seen[-1].headers
+    assert headers["Authorization"].startswith("SDK-HMAC-SHA256 ") and "X-Auth-Token" not in headers
+
+
+def test_a_signature_echoed_by_the_server_is_hidden(cli, profiles_file, monkeypatch) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            body = json.dumps({"task_id": "t", "name": self.headers["Authorization"], "status": 2}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        write_profiles(profiles_file, "profiles:\n  ma:\n    provider: modelarts\n"
+                       f"    endpoint: http://127.0.0.1:{server.server_address[1]}\n    project_id: p\n"
+                       f"    access_key: {SANDBOX_ACCESS_KEY}\n")
+        monkeypatch.setenv("TASKCTL_SECRET_KEY", SANDBOX_SECRET_KEY)
+        for fmt in ("table", "tree", "yaml"):
+            result = cli("modelarts", "get", "t", "-o", fmt, "--debug")
+            assert result.exit_code == 0, result.stderr
+            assert "Signature=" not in result.stdout + result.stderr
+            assert "***" in result.stdout
+    finally:
+        server.shutdown()

@@ -215,11 +215,16 @@ def test_status_lists_every_profile_with_source_and_masked_secret(cli, profiles_
 def test_status_shows_env_token_as_the_source(cli, profiles_file: Path, monkeypatch) -> None:
     write_profiles(profiles_file, _profiles(with_file_token=True))
     monkeypatch.setenv("TASKCTL_TOKEN", ENV_TOKEN)
+    missing_key = cli("auth", "status")
+    assert missing_key.exit_code == 6  # an AK/SK profile never takes $TASKCTL_TOKEN: it signs
+    assert "(none)" in _row(missing_key.stdout, "ma")
+    monkeypatch.setenv("TASKCTL_SECRET_KEY", ENV_TOKEN[::-1])
     result = cli("auth", "status")
     assert result.exit_code == 0
-    for name in ("eo-prod", "eo-file", "drive", "ma"):
+    for name in ("eo-prod", "eo-file", "drive"):
         assert "env TASKCTL_TOKEN" in _row(result.stdout, name)
         assert _masked(ENV_TOKEN) in _row(result.stdout, name)
+    assert "env TASKCTL_SECRET_KEY" in _row(result.stdout, "ma")
     _assert_no_secret(result)
 
 

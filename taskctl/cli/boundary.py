@@ -50,6 +50,10 @@ def run_command(ctx: typer.Context, action: Callable[[AppContext], ExitCode | No
     except OSError as error:  # writing the output failed: a full disk, a closed terminal
         app.report(TaskctlError(f"cannot write the output: {error.strerror or error}"))
         code = ExitCode.FAILURE
+    except UnicodeEncodeError as error:
+        app.report(TaskctlError(f"cannot write the output in the {error.encoding} encoding",
+                                "use a UTF-8 locale, or set PYTHONIOENCODING=utf-8"))
+        code = ExitCode.FAILURE
     except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
         if app.debug:
             _print_traceback(app)
@@ -88,7 +92,7 @@ def run_get_command(ctx: typer.Context, provider: str, task_ids: list[str], *, p
 
         fmt = output_format(OutputFormat(output), as_json)
         request = GetRequest(provider, parse_task_ids(provider, task_ids), profile, fmt,
-                             FetchOptions({key: value for key, value in options.items() if value}))
+                             FetchOptions({key: value for key, value in options.items() if value is not None}))
         return run_get(app, request)
 
     run_command(ctx, action, config=config, debug=debug)

@@ -59,7 +59,8 @@ def decode_json(response: requests.Response, what: str) -> Any:
     except json.JSONDecodeError as exc:
         if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise _non_json(response, host, what, "truncated JSON (the answer ends mid-document)") from None
-        raise _non_json(response, host, what, f"invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        problem = exc.msg.removesuffix(" at")
+        raise _non_json(response, host, what, f"invalid JSON ({problem} at line {exc.lineno})") from None
     except RecursionError:
         raise _non_json(response, host, what, f"JSON nested more than {MAX_JSON_DEPTH} levels deep") from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
@@ -135,7 +136,8 @@ def error_for(code: int | str, status: int, what: str, service_text: str, profil
 
 def parse_opaque_id(provider: str, text: str, max_length: int = 128) -> str:
     """Validate an opaque string task id: non-empty, printable, of a sane length."""
-    if not text.strip() or len(text) > max_length or not text.isprintable():
+    # "." and ".." would be normalized away as path segments and name another resource.
+    if not text.strip() or len(text) > max_length or not text.isprintable() or text in (".", ".."):
         raise UsageError(f"invalid {provider} task id {text!r}: expected a printable id of 1 to "
                          f"{max_length} characters")
     return text

@@ -35,14 +35,19 @@ def parse_task_id(text: str) -> str:
 
 
 def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions) -> KooDriveFetcher:
-    share_id = options.values.get("share_id") or profile.share_id
+    share_id = options.values.get("share_id", profile.share_id)
     if not share_id:
-        raise UsageError("koodrive needs a share id",
+        raise UsageError("koodrive needs a share id" + (" (--share-id is empty)" if "share_id" in
+                                                        options.values else ""),
                          f"pass --share-id, or set `share_id:` in profile '{profile.name}'")
+    trace_id = options.values.get("trace_id")
+    if trace_id is not None and not (trace_id.isascii() and trace_id.isprintable() and trace_id.strip()):
+        raise UsageError(f"invalid --trace-id {trace_id!r}: expected printable ASCII",
+                         "KooDrive trace ids are 58 characters such as letters, digits and dashes")
     kdstoken = options.values.get("kdstoken")
     if kdstoken:
         client.redact.add(kdstoken)  # it travels in the body, which --debug traces
-    return KooDriveFetcher(profile, secret, client, share_id, kdstoken, options.values.get("trace_id"))
+    return KooDriveFetcher(profile, secret, client, share_id, kdstoken, trace_id)
 
 
 def authorization(token: str) -> str:
@@ -92,9 +97,10 @@ def _error(what: str, status: int, answer: dict[str, Any], profile: Profile) -> 
         error_class = None
     if error_class is None:
         error_class = {401: AuthError, 403: AuthError, 400: UsageError}.get(status, ServiceError)
+    locked = error_class is AuthError and status not in (401, 403)
     hints = {
-        AuthError: f"check the token of profile '{profile.name}' (taskctl auth status); "
-                   "a locked share may need --kdstoken",
+        AuthError: "this share may need a (valid) --kdstoken" if locked else
+                   f"check the token of profile '{profile.name}' (taskctl auth status)",
         NotFoundError: "check the task id and the share id",
         UsageError: "check the task id, --share-id and --kdstoken",
         ServiceError: "retry later; if it persists, contact KooDrive support",
@@ -113,9 +119,13 @@ def normalize(task: dict[str, Any], requested_id: str, file_results: Any = None)
     if task_type is not None:
         type_label = TASK_TYPES.get(task_type, f"type {task_type}")
     else:
-        type_label = f"type {describe_value(task.get('taskType'))}" if "taskType" in task else "unknown type"
+        raw_type = describe_value(task.get("taskType"))
+        type_label = f"type {raw_type}" if raw_type else "unknown type"
     summary = [Field("Task ID", describe_value(task.get("taskId")) or requested_id), Field("Type", type_label),
                Field("Status", raw_status, kind="status")]
+    result_code = task.get("resultCode")
+    if result_code not in (None, "", 0, "0") and state in (State.FAILED, State.PARTIAL, State.UNKNOWN):
+        summary.append(Field("Result code", describe_value(result_code)))
     summary += _times(task)
     if task.get("downloadUrl"):
         summary.append(Field("Download", describe_value(task.get("downloadUrl")), kind="url"))
@@ -172,5 +182,7 @@ def _file_sections(file_results: Any) -> tuple[Section, ...]:
     for entry in entries:
         columns += [key for key in entry if key not in columns]
     columns = columns[:6]  # keep the table readable; the tree and --json have everything
+    if not columns:
+        return ()
     rows = tuple(tuple(describe_value(entry.get(key)) for key in columns) for entry in entries)
     return (Section("Files", tuple(columns), rows),)

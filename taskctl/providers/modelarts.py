@@ -31,10 +31,13 @@ def parse_task_id(text: str) -> str:
 
 
 def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions) -> ModelArtsFetcher:
-    project_id = options.values.get("project_id") or profile.project_id
+    project_id = options.values.get("project_id", profile.project_id)
     if not project_id:
-        raise UsageError("modelarts needs a project id",
+        raise UsageError("modelarts needs a project id" + (" (--project-id is empty)" if "project_id" in
+                                                           options.values else ""),
                          f"pass --project-id, or set `project_id:` in profile '{profile.name}'")
+    if project_id in (".", "..") or not project_id.isprintable():
+        raise UsageError(f"invalid project id {project_id!r}", "project ids look like 0a1b2c3d4e5f...")
     security_token = os.environ.get(SECURITY_TOKEN_ENV) or None
     if security_token:
         client.redact.add(security_token)
@@ -59,13 +62,20 @@ class ModelArtsFetcher:
         url = task_url(self.profile.endpoint, self.project_id, task_id)
         response = self.client.request("GET", url, headers=self._auth_headers(url),
                                        sign=self._signer() if self._signs else None)
-        body = decode_json(response, what)
+        request_id = response.headers.get("X-Request-Id")
+        try:
+            body = decode_json(response, what)
+        except TaskctlError as error:
+            if request_id:
+                error.message += f" (request id {request_id})"
+                error.hint = "retry later; if it persists, give the request id to support"
+            raise
         if response.status_code == 200:
             if not isinstance(body, dict):
                 raise ResponseError(f"{what}: the answer is {json_type(body)}, not a task object",
                                     "the service may not speak this API version; --debug shows its answer")
             return TaskResult(raw=body, task=normalize(body, task_id))
-        raise _error(what, response.status_code, body, response.headers.get("X-Request-Id"), self.profile)
+        raise _error(what, response.status_code, body, request_id, self.profile)
 
     @property
     def _signs(self) -> bool:
@@ -94,9 +104,17 @@ def _error(what: str, status: int, body: Any, request_id: str | None, profile: P
     text = describe_value(body.get("error_msg")) if isinstance(body, dict) else ""
     shown = f"{describe_value(code) or 'error'} (HTTP {status}" + (f", request id {request_id}" if request_id else "")
     shown += ")" + (f": {text}" if text else "")
-    if status in (401, 403):
-        hint = ("check the access key and secret key (taskctl auth status)" if profile.access_key
-                else f"the IAM token may have expired (they last 24 h): taskctl auth login {profile.name}")
+    if status == 403:
+        return AuthError(f"{what}: {shown}", "the credentials were accepted but lack permission for this task "
+                                             "or project; ask the project's administrator")
+    if status == 401:
+        if profile.access_key:
+            hint = "check the access key and secret key (taskctl auth status)"
+        elif profile.builtin_sandbox:
+            hint = None
+        else:
+            hint = (f"the IAM token may have expired (they last 24 h): get a new one into $TASKCTL_TOKEN or "
+                    f"run: taskctl auth login {profile.name}")
         return AuthError(f"{what}: {shown}", hint)
     if status == 404:
         return NotFoundError(f"{what}: {shown}", "check the task id and the project id")
@@ -113,13 +131,14 @@ def normalize(body: dict[str, Any], requested_id: str) -> Task:
     template: dict[str, Any] = template_value if isinstance(template_value, dict) else {}
     template_id = describe_value(template.get("id"))
     type_label = TEMPLATES.get(template_id, template_id or "unknown template")
-    summary = [Field("Name", describe_value(body.get("name"))),
-               Field("ID", describe_value(body.get("task_id")) or requested_id),
+    name = describe_value(body.get("name"))
+    summary = [Field("Name", name)] if name else []
+    summary += [Field("ID", describe_value(body.get("task_id")) or requested_id),
                Field("Status", f"{describe_value(body.get('status'))} {status_name}", kind="status"),
                Field("Template", f"{template_id} ({type_label})" if template_id in TEMPLATES else type_label)]
     summary += _optional_fields(body)
     return Task(provider=NAME, task_id=describe_value(body.get("task_id")) or requested_id,
-                name=describe_value(body.get("name")), type_label=type_label,
+                name=name, type_label=type_label,
                 raw_status=f"{describe_value(body.get('status'))} {status_name}", state=state, summary=tuple(summary),
                 sections=_sections(body, template),
                 message=describe_value(body.get("error_msg")) or None if state == State.FAILED else None,

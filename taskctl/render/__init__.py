@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from taskctl.model import TaskResult
 
@@ -26,6 +26,8 @@ class Output:
         self._count = 0
 
     def write(self, result: TaskResult) -> None:
+        if self.fmt != "json":
+            result = hide_secrets(result, self._redact)
         if self.fmt == "json":
             from taskctl.render.json import render_json
 
@@ -55,3 +57,27 @@ class Output:
             self.stream.write(text)
         self.stream.flush()
         self._count += 1
+
+
+def hide_secrets(result: TaskResult, redact: Callable[[str], str]) -> TaskResult:
+    """The same task with every string passed through ``redact``, before any layout can wrap a secret."""
+    from dataclasses import replace
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact(value)
+        if isinstance(value, dict):
+            return {clean(key): clean(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        return value
+
+    task = result.task
+    task = replace(task, task_id=redact(task.task_id), name=redact(task.name),
+                   message=redact(task.message) if task.message else task.message,
+                   summary=tuple(replace(item, value=redact(item.value)) for item in task.summary),
+                   sections=tuple(replace(section, rows=tuple(tuple(redact(cell) for cell in row)
+                                                              for row in section.rows))
+                                  for section in task.sections))
+    return replace(result, raw=clean(result.raw), task=task,
+                   companions=tuple((name, clean(value)) for name, value in result.companions))

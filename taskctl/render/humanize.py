@@ -28,6 +28,10 @@ def age(delta: object) -> str:
 
 def duration(seconds: float, coarse: bool = False) -> str:
     """``3725`` → ``1h 2m 5s``; coarse keeps the two largest units (``1h 2m``)."""
+    if seconds < 0:
+        return "-" + duration(-seconds, coarse)
+    if not seconds < 100 * 31536000:  # a century or more (or inf/nan): the number says it better
+        return f"{seconds:g}s"
     remaining = int(round(seconds))
     parts: list[str] = []
     for unit, size in (("y", 31536000), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):

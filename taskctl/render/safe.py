@@ -46,7 +46,10 @@ def shorten_url(url: str, limit: int = 36) -> str:
     if not parts.scheme or not parts.netloc:
         return _ellipsize(url, limit)
     name = unquote(parts.path).rstrip("/").rsplit("/", 1)[-1]
-    return "…/" + _ellipsize(name, limit - 2) if name else _ellipsize(parts.netloc, limit)
+    if not name:
+        return _ellipsize(parts.netloc, limit)
+    with_host = f"{parts.netloc}/…/{name}"
+    return with_host if len(with_host) <= limit else "…/" + _ellipsize(name, limit - 2)
 
 
 def link_target(url: str) -> str | None:

@@ -8,11 +8,12 @@ from taskctl.model import Section, State, Task
 from taskctl.render.safe import link_target, safe_text, shorten_url
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
     from rich.table import Table
     from rich.text import Text
 
-URL_WIDTH = 22  # shortened links; the whole URL is in -o json / tree
+URL_WIDTH = 22  # shortened links in table columns; the whole URL is in -o json / tree
+SUMMARY_URL_WIDTH = 60  # a summary line has room for the host
 FIRST_COLUMN_WIDTH = 30
 STATE_STYLES = {State.PENDING: "blue", State.RUNNING: "yellow", State.SUCCEEDED: "green",
                 State.PARTIAL: "yellow", State.FAILED: "red", State.CANCELED: "magenta",
@@ -63,33 +64,64 @@ def _summary(task: Task, hyperlinks: bool) -> Table:
 
 
 def _section(section: Section, hyperlinks: bool) -> RenderableType:
-    from rich import box
-    from rich.table import Table
     from rich.text import Text
 
     if not section.rows:
         return Text.assemble((section.title, "bold"), ("  none", "dim"))
-    count = section.count if section.count is not None else len(section.rows)
-    table = Table(title=f"{section.title} ({count})", title_justify="left", title_style="bold",
-                  box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
-    for position, column in enumerate(section.columns):
-        if position in section.url_columns:
-            table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=URL_WIDTH)
-        else:
-            # Keep the first column (the name) whole when it is of a reasonable length.
-            longest = max((len(row[position]) for row in section.rows), default=0) if position == 0 else 0
-            table.add_column(column, overflow="fold", min_width=min(longest, FIRST_COLUMN_WIDTH) or None)
-    for row in section.rows:
-        table.add_row(*(_url_cell(cell, hyperlinks) if position in section.url_columns else safe_text(cell)
-                        for position, cell in enumerate(row)))
-    return table
+    return _SectionTable(section, hyperlinks)
+
+
+class _SectionTable:
+    """A section's table, laid out once the available width is known."""
+
+    def __init__(self, section: Section, hyperlinks: bool) -> None:
+        self.section = section
+        self.hyperlinks = hyperlinks
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self._table(options.max_width)
+
+    def _table(self, width: int) -> Table:
+        from rich import box
+        from rich.table import Table
+
+        section = self.section
+        count = section.count if section.count is not None else len(section.rows)
+        table = Table(title=f"{section.title} ({count})", title_justify="left", title_style="bold",
+                      box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
+        first_width = self._first_column_width(width)
+        for position, column in enumerate(section.columns):
+            if position in section.url_columns:
+                table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=URL_WIDTH)
+            else:
+                table.add_column(column, overflow="fold", min_width=first_width if position == 0 else None)
+        for row in section.rows:
+            table.add_row(*(_url_cell(cell, self.hyperlinks) if position in section.url_columns else safe_text(cell)
+                            for position, cell in enumerate(row)))
+        return table
+
+    def _first_column_width(self, width: int) -> int | None:
+        """Keep the first column (the name) whole when it is of a reasonable length and the rest still fits:
+        rich would otherwise crop the last columns out of sight."""
+        section = self.section
+        if not section.columns or 0 in section.url_columns:
+            return None
+        longest = min(max(len(row[0]) for row in section.rows), FIRST_COLUMN_WIDTH)
+        others = sum(URL_WIDTH if position in section.url_columns else _longest_word(section, position)
+                     for position in range(1, len(section.columns)))
+        return longest if longest + others + 3 * (len(section.columns) - 1) <= width else None
+
+
+def _longest_word(section: Section, position: int) -> int:
+    cells = [section.columns[position], *(row[position] for row in section.rows)]
+    return max((len(word) for cell in cells for word in cell.split()), default=0)
 
 
 def _value_cell(value: str, kind: str, hyperlinks: bool) -> Text:
     from taskctl.render.humanize import duration, local_time
 
     if kind == "url":
-        return _url_cell(value, hyperlinks)
+        return _url_cell(value, hyperlinks, SUMMARY_URL_WIDTH)
     if kind == "time":
         return safe_text(local_time(value))
     if kind == "duration":
@@ -100,10 +132,10 @@ def _value_cell(value: str, kind: str, hyperlinks: bool) -> Text:
     return safe_text(value)
 
 
-def _url_cell(url: str, hyperlinks: bool) -> Text:
+def _url_cell(url: str, hyperlinks: bool, width: int = URL_WIDTH) -> Text:
     from rich.style import Style
 
-    text = safe_text(shorten_url(url, URL_WIDTH))
+    text = safe_text(shorten_url(url, width))
     target = link_target(url) if hyperlinks else None
     if target:
         text.stylize(Style(link=target))
