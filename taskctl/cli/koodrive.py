@@ -17,8 +17,10 @@ def get(
     task_ids: TaskIdsArg,
     share_id: str | None = typer.Option(None, "--share-id", metavar="ID",
                                         help="Share the tasks belong to (default: the profile's share_id)."),
-    kdstoken: str | None = typer.Option(None, "--kdstoken", metavar="TOKEN",
-                                        help="Temporary share token, for shares that require one."),
+    kdstoken: str | None = typer.Option(None, "--kdstoken", metavar="TOKEN", envvar="TASKCTL_KDSTOKEN",
+                                        show_envvar=True,
+                                        help="Temporary share token, for shares that require one "
+                                             "(the variable keeps it out of `ps` and shell history)."),
     trace_id: str | None = typer.Option(None, "--trace-id", metavar="ID",
                                         help="Send this X-Traceid header (for KooDrive support)."),
     profile: ProfileOpt = None,
