@@ -70,6 +70,10 @@ def main() -> None:
             "get 702 table (running sandbox)": timed([TASKCTL, "eo", "get", "702"], runs, env),
             "get 702 --json --profile sandbox (in-process)": timed(
                 [TASKCTL, "eo", "get", "702", "--json", "--profile", "sandbox"], runs),
+            "koodrive get --json --profile sandbox": timed(
+                [TASKCTL, "koodrive", "get", "task-done", "--json", "--profile", "sandbox"], runs),
+            "modelarts get --json --profile sandbox (IAM token)": timed(
+                [TASKCTL, "modelarts", "get", "AcYfsdfhGyrWL5TtahH", "--json", "--profile", "sandbox"], runs),
             "get 8 ids --json (running sandbox)": timed(
                 [TASKCTL, "eo", "get", "702", "703", "704", "705", "706", "707", "708", "702", "--json"], runs, env),
             "--help": timed([TASKCTL, "--help"], runs),
