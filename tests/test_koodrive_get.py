@@ -171,3 +171,18 @@ def test_the_file_table_keeps_every_column_on_80_columns(cli, drive) -> None:
     result = cli("koodrive", "get", "task-partial", "--share-id", SANDBOX_SHARE_ID)
     header = next(line for line in result.stdout.splitlines() if line.startswith("fileId"))
     assert header.split() == ["fileId", "fileName", "code", "msg", "status"]
+
+
+def test_network_and_configuration_failures(cli, profiles_file, monkeypatch) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    write_profiles(profiles_file, "profiles:\n  drive:\n    provider: koodrive\n"
+                   f"    endpoint: http://127.0.0.1:{closed_port}\n    share_id: s\n    retries: 0\n")
+    no_token = cli("koodrive", "get", "t")
+    assert no_token.exit_code == 6 and "no token for profile 'drive'" in no_token.stderr
+    monkeypatch.setenv("TASKCTL_TOKEN", "a-token-for-drive-1234")
+    refused = cli("koodrive", "get", "t")
+    assert refused.exit_code == 5 and "connection refused" in refused.stderr

@@ -201,3 +201,21 @@ def test_a_signature_echoed_by_the_server_is_hidden(cli, profiles_file, monkeypa
             assert "***" in result.stdout
     finally:
         server.shutdown()
+
+
+def test_network_and_configuration_failures(cli, sandbox, profiles_file, monkeypatch) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    write_profiles(profiles_file, "profiles:\n  ma:\n    provider: modelarts\n"
+                   f"    endpoint: http://127.0.0.1:{closed_port}\n    project_id: p\n    retries: 0\n"
+                   f"    access_key: {SANDBOX_ACCESS_KEY}\n")
+    no_secret = cli("modelarts", "get", "t")
+    assert no_secret.exit_code == 6
+    assert no_secret.stderr.splitlines() == ["taskctl: error: no secret key for profile 'ma'",
+                                             "taskctl: run: taskctl auth login ma, or set $TASKCTL_SECRET_KEY"]
+    monkeypatch.setenv("TASKCTL_SECRET_KEY", SANDBOX_SECRET_KEY)
+    refused = cli("modelarts", "get", "t")
+    assert refused.exit_code == 5 and "connection refused" in refused.stderr
