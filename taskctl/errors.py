@@ -62,3 +62,15 @@ class ResponseError(TaskctlError):
     """The service answered with something that is not what its API documents (HTML, bad JSON, wrong shape)."""
 
     exit_code = ExitCode.FAILURE
+
+
+class TaskEndedError(TaskctlError):
+    """The task ended failed, partial or canceled (watch), or has nothing to give (download)."""
+
+    exit_code = ExitCode.TASK_FAILED
+
+
+class WatchTimeoutError(TaskctlError):
+    """--timeout passed while the task was still in progress."""
+
+    exit_code = ExitCode.TIMEOUT

@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, quote_plus, urljoin, urlsplit
+from urllib.parse import quote, quote_plus, unquote_plus, urljoin, urlsplit
 
 from taskctl.config import Profile
-from taskctl.errors import ConfigError, NetworkError, ResponseError
+from taskctl.errors import ConfigError, NetworkError, ResponseError, TaskctlError
 
 if TYPE_CHECKING:
     import requests
@@ -30,6 +30,22 @@ MAX_RETRY_AFTER = 60.0
 TRACE_BODY_LIMIT = 4000
 POOL_SIZE = 8
 USER_AGENT = "taskctl/0.1"
+DOWNLOAD_CHUNK = 64 * 1024
+# Query parameters that carry a signature or a token: pre-signed storage URLs (S3 `X-Amz-Signature`, OBS
+# `Signature`, Azure SAS `sig`, GCS `X-Goog-Signature`) and their temporary-credential tokens.
+SECRET_QUERY_PARAMS = frozenset({"sig", "signature", "x-amz-signature", "x-amz-security-token", "x-goog-signature",
+                                 "x-obs-security-token", "security-token", "token", "access_token", "kdstoken"})
+
+
+# The same parameters inside any traced text (a task object holding a pre-signed link), also as JSON
+# encoders that escape & and = (Gson: \u0026, \u003d) write them.
+_SECRET_QUERY_IN_TEXT = re.compile(
+    r"((?:[?&;]|\\u0026)(?:" + "|".join(re.escape(name) for name in sorted(SECRET_QUERY_PARAMS)) +
+    r")(?:=|\\u003[dD]))[^&#\s\"'<>\\]+", re.IGNORECASE)
+
+
+class TruncatedBodyError(ResponseError):
+    """The server closed the connection before sending all the bytes it announced (Content-Length)."""
 
 
 def is_loopback(host: str | None) -> bool:
@@ -47,6 +63,30 @@ def origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     default_port = {"http": 80, "https": 443}.get(parts.scheme)
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default_port
+
+
+def _is_secret_param(pair: str) -> bool:
+    return unquote_plus(pair.split("=", 1)[0]).lower() in SECRET_QUERY_PARAMS
+
+
+def secret_query_values(url: str) -> list[str]:
+    """The values of a URL's signature/token query parameters, as written in it and percent-decoded."""
+    values: list[str] = []
+    for pair in urlsplit(url).query.split("&"):
+        if "=" in pair and _is_secret_param(pair):
+            value = pair.split("=", 1)[1]
+            values += [value, unquote_plus(value)]
+    return [value for value in values if value]
+
+
+def redact_query(url: str) -> str:
+    """The URL with the values of its signature/token query parameters shown as ***."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = [pair.split("=", 1)[0] + "=***" if "=" in pair and _is_secret_param(pair) else pair
+             for pair in parts.query.split("&")]
+    return parts._replace(query="&".join(pairs)).geturl()
 
 
 # JSON body fields that hold a secret whatever its length (traced request bodies).
@@ -76,13 +116,19 @@ class Redactor:
 
 @dataclass
 class HttpClient:
-    """A requests.Session bound to one profile's endpoint and policy."""
+    """A requests.Session bound to one profile's endpoint and policy.
+
+    ``credentials=False`` makes a client for pre-signed URLs (a package on a storage host): it refuses to
+    send any secret header, so it may follow redirects to other hosts and use plain http anywhere; its
+    timeouts, retries, TLS settings and trace are the profile's, like every other request.
+    """
 
     profile: Profile
     redact: Redactor = field(default_factory=Redactor)
     trace: Callable[[str], None] | None = None
     warn: Callable[[str], None] = lambda _message: None
     sleep: Callable[[float], None] = time.sleep
+    credentials: bool = True
     _session: requests.Session | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -110,19 +156,68 @@ class HttpClient:
 
         ``sign`` (method, url, headers, body) -> headers signs every attempt afresh (new date, the redirected path).
         """
-        self._check_destination(url)
-        _check_headers(headers, self._secret_headers)
         if json_body is not None:
             data = json.dumps(json_body).encode()
             headers = {**headers, "Content-Type": "application/json"}
+        return self._exchange(method, url, headers, data, sign)
+
+    def stream(self, url: str, *, headers: Mapping[str, str]) -> requests.Response:
+        """GET whose body is left unread: read it with ``iter_body``, then close the response.
+
+        Same retries and redirects as ``request``; the trace shows the headers, not the body.
+        """
+        return self._exchange("GET", url, headers, None, None, stream=True)
+
+    def iter_body(self, response: requests.Response, chunk_size: int = DOWNLOAD_CHUNK) -> Iterator[bytes]:
+        """A streamed body as sent, chunk by chunk as it arrives (no content decoding: Content-Length and
+        byte ranges count these bytes). Raises TruncatedBodyError when the server closes before sending what
+        it announced, NetworkError when the connection breaks or stalls for the read timeout."""
+        from urllib3.exceptions import HTTPError as Urllib3Error
+
+        raw = response.raw
+        read1 = getattr(raw, "read1", None)  # urllib3 >= 2.1: what has arrived, up to chunk_size
+        try:
+            if read1 is None:
+                yield from raw.stream(chunk_size, decode_content=False)
+                return
+            while chunk := read1(chunk_size, decode_content=False):
+                yield chunk
+        except (Urllib3Error, OSError) as exc:
+            raise self._body_error(response.url, exc) from None
+
+    def wait_before_retry(self, attempt: int, what: str) -> None:
+        """Sleep the backoff of retry ``attempt`` (0 first) of something other than a request, e.g. a body."""
+        delay = self._backoff(attempt)
+        self._trace(f"! {what}; retry {attempt + 1}/{self.profile.retries} in {delay:.1f} s")
+        self.sleep(delay)
+
+    def _exchange(self, method: str, url: str, headers: Mapping[str, str], data: bytes | None,
+                  sign: Signer | None, *, stream: bool = False) -> requests.Response:
+        self._check_destination(url)
+        self._check_headers(headers)
+        self._note_url_secrets(url)
         for _hop in range(MAX_REDIRECTS + 1):
-            response = self._send_with_retries(method, url, headers, data, sign)
+            response = self._send_with_retries(method, url, headers, data, sign, stream=stream)
             if not response.is_redirect:
                 return response
             url = self._redirect_target(url, response)
-        raise ResponseError(f"too many redirects from {self.profile.endpoint}")
+        raise ResponseError(f"too many redirects from {self.profile.endpoint if self.credentials else _host_port(url)}")
+
+    def _check_headers(self, headers: Mapping[str, str]) -> None:
+        _check_headers(headers, self._secret_headers)
+        if not self.credentials:
+            secret = sorted(name for name in headers if name.lower() in self._secret_headers)
+            if secret:  # a bug, not a user error: this client may send requests anywhere
+                raise ValueError(f"a client without credentials may not send {', '.join(secret)}")
+
+    def _note_url_secrets(self, url: str | None) -> None:
+        """A pre-signed URL's signature is a secret: hide it wherever it shows up (traces, errors)."""
+        if url:
+            self.redact.add(*secret_query_values(url))
 
     def _check_destination(self, url: str) -> None:
+        if not self.credentials:
+            return  # nothing secret travels: plain http is the storage host's choice
         scheme, host, _port = origin(url)
         if scheme == "http" and not is_loopback(host) and not self.profile.allow_http:
             raise ConfigError(f"refusing to send credentials over plain http to {host}",
@@ -132,7 +227,13 @@ class HttpClient:
     def _redirect_target(self, url: str, response: requests.Response) -> str:
         target = urljoin(url, response.headers.get("Location", ""))
         response.close()
-        self._trace(f"< redirect to {_without_userinfo(target)}")
+        self._note_url_secrets(target)
+        self._trace(f"< redirect to {redact_query(_without_userinfo(target))}")
+        if not self.credentials:
+            scheme = urlsplit(target).scheme
+            if scheme not in ("http", "https"):
+                raise ResponseError(f"{_host_port(url)} redirected to a {scheme}: URL, which taskctl does not follow")
+            return target
         if origin(target) != origin(url):
             host = _host_port(target)
             raise ResponseError(f"the service redirected to another host ({host}); "
@@ -141,7 +242,8 @@ class HttpClient:
         return target
 
     def _send_with_retries(self, method: str, url: str, headers: Mapping[str, str],
-                           data: bytes | None, sign: Signer | None = None) -> requests.Response:
+                           data: bytes | None, sign: Signer | None = None, *,
+                           stream: bool = False) -> requests.Response:
         import requests
 
         attempt = 0
@@ -152,7 +254,7 @@ class HttpClient:
             started = time.monotonic()
             try:
                 response = self.session.request(
-                    method, url, headers=sent, data=data, allow_redirects=False,
+                    method, url, headers=sent, data=data, allow_redirects=False, stream=stream,
                     timeout=(self.profile.timeouts.connect, self.profile.timeouts.read),
                     verify=self._verify(), proxies=self._proxies(url))
             except requests.RequestException as exc:
@@ -162,7 +264,8 @@ class HttpClient:
                 delay = self._backoff(attempt)
                 self._trace(f"! {error.message}; retry {attempt + 1}/{self.profile.retries} in {delay:.1f} s")
             else:
-                self._trace_response(response, time.monotonic() - started)
+                self._note_url_secrets(response.headers.get("Location"))
+                self._trace_response(response, time.monotonic() - started, streamed=stream)
                 if response.status_code not in RETRY_STATUSES or attempt >= self.profile.retries:
                     return response
                 retry_after = self._retry_after(response)
@@ -246,12 +349,27 @@ class HttpClient:
         # InvalidURL, InvalidHeader, ...: the message may quote a header value, so name only the kind.
         return NetworkError(f"request to {host} failed: {type(exc).__name__}")
 
+    def _body_error(self, url: str, exc: BaseException) -> TaskctlError:
+        """What broke while a streamed body was arriving."""
+        from http.client import IncompleteRead
+
+        from urllib3.exceptions import ReadTimeoutError
+
+        host = _host_port(url)
+        chain = list(_chain(exc))
+        if any(isinstance(e, ReadTimeoutError | TimeoutError) for e in chain):
+            return NetworkError(f"{host} stopped sending for {self.profile.timeouts.read:g} s",
+                                "the service may be overloaded; retry later or raise `timeout:` in the profile")
+        if any(isinstance(e, IncompleteRead) for e in chain):
+            return TruncatedBodyError(f"{host} closed the connection before sending all it announced")
+        return NetworkError(f"the connection to {host} broke: {_root_cause(exc)}")
+
     def _trace(self, *lines: str) -> None:
         """Write trace lines as one block: concurrent requests must not interleave inside it."""
         if self.trace:
             with _TRACE_LOCK:
                 for line in lines:
-                    self.trace(self.redact(line))
+                    self.trace(_SECRET_QUERY_IN_TEXT.sub(r"\1***", self.redact(line)))
 
     def _body_lines(self, prefix: str, data: bytes) -> list[str]:
         # Redact the whole text first: cutting first could leave the head of a secret behind.
@@ -267,14 +385,14 @@ class HttpClient:
     def _trace_request(self, method: str, url: str, headers: Mapping[str, str], data: bytes | None) -> None:
         if self.trace:
             body = self._body_lines("> ", data) if data else []
-            self._trace(f"> {method} {url}", *self._header_lines("> ", headers), *body)
+            self._trace(f"> {method} {redact_query(url)}", *self._header_lines("> ", headers), *body)
 
-    def _trace_response(self, response: requests.Response, elapsed: float) -> None:
+    def _trace_response(self, response: requests.Response, elapsed: float, streamed: bool = False) -> None:
         if self.trace:
-            body = [] if response.is_redirect else self._body_lines("< ", response.content)
+            body = [] if response.is_redirect or streamed else self._body_lines("< ", response.content)
             request = response.request
             sent = request.body if isinstance(request.body, bytes) and len(request.body) <= 120 else b""
-            about = f"{request.method} {request.url} {sent.decode('utf-8', 'replace')}".rstrip()
+            about = f"{request.method} {redact_query(request.url or '')} {sent.decode('utf-8', 'replace')}".rstrip()
             self._trace(f"< HTTP {response.status_code} {response.reason} ({elapsed * 1000:.0f} ms) for {about}",
                         *self._header_lines("< ", response.headers), *body)
 

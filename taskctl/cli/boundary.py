@@ -96,3 +96,23 @@ def run_get_command(ctx: typer.Context, provider: str, task_ids: list[str], *, p
         return run_get(app, request)
 
     run_command(ctx, action, config=config, debug=debug)
+
+
+def run_watch_command(ctx: typer.Context, provider: str, task_id: str, *, profile: str | None, output: str,
+                      as_json: bool, options: dict[str, str | None], interval: float, timeout: float | None,
+                      config: Path | None, debug: bool) -> None:
+    """What every `PROVIDER watch` does once its own options are parsed."""
+
+    def action(app: AppContext) -> ExitCode:
+        from taskctl import providers
+        from taskctl.cli.options import OutputFormat, output_format
+        from taskctl.providers.base import FetchOptions
+        from taskctl.watch import WatchPolicy, WatchRequest, run_watch
+
+        fmt = output_format(OutputFormat(output), as_json)
+        policy = WatchPolicy(interval=interval, timeout=timeout)
+        request = WatchRequest(provider, providers.load(provider).parse_task_id(task_id), profile, fmt, policy,
+                               FetchOptions({key: value for key, value in options.items() if value is not None}))
+        return run_watch(app, request)
+
+    run_command(ctx, action, config=config, debug=debug)

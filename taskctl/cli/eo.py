@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from taskctl.cli.boundary import run_get_command
-from taskctl.cli.options import ConfigOpt, DebugOpt, JsonOpt, OutputFormat, OutputOpt, ProfileOpt, TaskIdsArg
+from taskctl.cli.boundary import run_get_command, run_watch_command
+from taskctl.cli.options import (
+    DEFAULT_INTERVAL,
+    ConfigOpt,
+    DebugOpt,
+    IntervalOpt,
+    JsonOpt,
+    OutputFormat,
+    OutputOpt,
+    ProfileOpt,
+    TaskIdArg,
+    TaskIdsArg,
+    TimeoutOpt,
+)
 
 PROVIDER = "eo"
 app = typer.Typer(help="Earth-observation imagery processing tasks (band merging, NDVI, ...).",
@@ -28,3 +40,23 @@ def get(
     """
     run_get_command(ctx, PROVIDER, task_ids, profile=profile, output=output, as_json=as_json,
                     options={}, config=config, debug=debug)
+
+
+@app.command("watch")
+def watch(
+    ctx: typer.Context,
+    task_id: TaskIdArg,
+    interval: IntervalOpt = DEFAULT_INTERVAL,
+    timeout: TimeoutOpt = None,
+    profile: ProfileOpt = None,
+    output: OutputOpt = OutputFormat.table,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Wait for an EO task to end, then show it: exit 0 published, 7 failed, 8 --timeout passed.
+
+    Example: taskctl eo watch 710 --profile sandbox --interval 1
+    """
+    run_watch_command(ctx, PROVIDER, task_id, profile=profile, output=output, as_json=as_json, options={},
+                      interval=interval, timeout=timeout, config=config, debug=debug)

@@ -30,6 +30,25 @@ ConfigOpt = Annotated[Path | None, typer.Option(
     help="Profiles file (default: $TASKCTL_CONFIG, else $XDG_CONFIG_HOME/taskctl/profiles.yaml).")]
 DebugOpt = Annotated[bool, typer.Option(
     "--debug", help="Trace HTTP requests and responses on stderr (secrets redacted); show tracebacks.")]
+TaskIdArg = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task to watch.", show_default=False)]
+DEFAULT_INTERVAL = 5.0  # taskctl.watch.DEFAULT_INTERVAL (not imported here: --help stays light)
+IntervalOpt = Annotated[float, typer.Option(
+    "--interval", metavar="SECONDS",
+    help="Seconds between polls (fractions work); grows gently after a minute, and when rate limited.")]
+TimeoutOpt = Annotated[float | None, typer.Option(
+    "--timeout", metavar="SECONDS",
+    help="Give up after this many seconds (exit 8, the last task seen printed); 0 checks once. "
+         "Default: wait until the task ends.", show_default=False)]
+ShareIdOpt = Annotated[str | None, typer.Option(
+    "--share-id", metavar="ID", help="Share the tasks belong to (default: the profile's share_id).")]
+KdsTokenOpt = Annotated[str | None, typer.Option(
+    "--kdstoken", metavar="TOKEN", envvar="TASKCTL_KDSTOKEN", show_envvar=True,
+    help="Temporary share token, for shares that require one (the variable keeps it out of `ps` and shell "
+         "history).")]
+TraceIdOpt = Annotated[str | None, typer.Option(
+    "--trace-id", metavar="ID", help="Send this X-Traceid header (for KooDrive support).")]
+ProjectIdOpt = Annotated[str | None, typer.Option(
+    "--project-id", metavar="ID", help="Project of the tasks (default: the profile's project_id).")]
 TaskIdsArg = Annotated[list[str], typer.Argument(metavar="TASK_ID...", help="One or more task ids.",
                                                  show_default=False)]
 

@@ -28,6 +28,9 @@ taskId               task
 706                  mosaic (2), 7 PUBLISHED, 40 Landsat inputs, non-ASCII name
 707                  7 PUBLISHED, hostile strings: rich markup, ANSI/OSC escapes, BEL, C1, DEL
 708                  NDWI (9), 5 PROCESSING, ``datas: []`` and ``output: null``
+710                  NDVI (7), advances on each poll: 5 PROCESSING on polls 1-2, then 7 PUBLISHED
+711                  NDVI (7), advances on each poll: 5 PROCESSING on polls 1-2, then 8 PUBLISH_FAILED
+                     (with an undocumented ``failReason``)
 1985949195927285760  BAI (11), 7 PUBLISHED: a 19-digit id (and ``outputPath``)
 ===================  ==================================================================
 
@@ -64,7 +67,7 @@ from functools import cache
 from typing import Any
 
 from taskctl.sandbox import SANDBOX_TOKEN
-from taskctl.sandbox.eo_seeds import seed_tasks
+from taskctl.sandbox.eo_seeds import advancing_tasks, seed_tasks
 from taskctl.sandbox.server import (
     Request,
     Response,
@@ -134,6 +137,7 @@ class EoApi:
     def __init__(self) -> None:
         self._seeds: dict[int, EoSeed] = {702: lambda _poll: document_example()}
         self._seeds.update(seed_tasks())
+        self._seeds.update(advancing_tasks())
         self._seeds.update(_faults())
         self._polls: dict[int, int] = {}
         self._lock = threading.Lock()

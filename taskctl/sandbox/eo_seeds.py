@@ -5,6 +5,7 @@ Task 702 is not here: it is the document's own success example, served from ``da
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 BIG_TASK_ID = 1985949195927285760
@@ -135,6 +136,45 @@ def _hostile_707() -> dict[str, Any]:
 def _empty_708() -> dict[str, Any]:
     """A task that has produced nothing yet: no inputs listed, no output."""
     return task(708, 9, "NDWI Poyang Lake (queued)", 5, 706, "NdwiPoyang", [], None)
+
+
+# 709 is not used: tests take it as an id the sandbox does not know.
+PUBLISHING_TASK_ID = 710
+FAILING_TASK_ID = 711
+ADVANCING_POLLS = 2
+"""How many polls the advancing tasks stay 5 PROCESSING before they end."""
+
+
+def _processing_then(task_id: int, name: str, final_status: int, poll: int, **final_extra: Any) -> dict[str, Any]:
+    """An NDVI from Red and NIR: 5 PROCESSING for ``ADVANCING_POLLS`` polls, then ``final_status``."""
+    first = 660 + 2 * (task_id - PUBLISHING_TASK_ID)  # distinct data file and band ids per task
+    scene = "LC08_L2SP_123032_20240612_20240620_02_T1"
+    datas = [data_input(first, 13000 + first, f"{scene}_SR_B4", "Red", 480, f"198607{task_id}0000000001"),
+             data_input(first + 1, 13001 + first, f"{scene}_SR_B5", "Near Infrared", 481,
+                        f"198607{task_id}0000000002")]
+    file_name = f"NdviWatch{task_id}"
+    if poll <= ADVANCING_POLLS:
+        return task(task_id, 7, name, 5, 706, file_name, datas, None)
+    published = final_status == 7
+    output = data_output(first + 300 if published else None, file_name, 490 if published else None,
+                         str(task_id) if published else None)
+    return task(task_id, 7, name, final_status, 706, file_name, datas, output, **final_extra)
+
+
+def publishing_710(poll: int) -> dict[str, Any]:
+    """710: 5 PROCESSING on polls 1 and 2, then 7 PUBLISHED (to try `taskctl eo watch`)."""
+    return _processing_then(PUBLISHING_TASK_ID, "NDVI Beijing June 2024 (advancing)", 7, poll)
+
+
+def failing_711(poll: int) -> dict[str, Any]:
+    """711: 5 PROCESSING on polls 1 and 2, then 8 PUBLISH_FAILED with an undocumented ``failReason``."""
+    return _processing_then(FAILING_TASK_ID, "NDVI Beijing July 2024 (advancing)", 8, poll,
+                            failReason="GeoServer returned 500 on layer create")
+
+
+def advancing_tasks() -> dict[int, Callable[[int], dict[str, Any]]]:
+    """The tasks that advance on each poll: a function of the poll count (1 on the first request), by id."""
+    return {PUBLISHING_TASK_ID: publishing_710, FAILING_TASK_ID: failing_711}
 
 
 def seed_tasks() -> dict[int, dict[str, Any]]:

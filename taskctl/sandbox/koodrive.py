@@ -68,6 +68,11 @@ the same bytes on every run. ``task-hostile.zip`` names itself ``../../task-host
 Content-Disposition (a client must not write outside its destination). ``expired.zip`` answers 403 and
 any other unknown name 404, with an OBS-style XML error.
 
+Byte ranges, as a storage host serves them: a package answers ``Accept-Ranges: bytes``; a single range
+``Range: bytes=N-``, ``bytes=N-M`` or ``bytes=-N`` gets 206 with ``Content-Range: bytes N-M/TOTAL`` and
+those bytes; a range that starts at or past the end gets 416 with ``Content-Range: bytes */TOTAL``; any
+other ``Range`` value is ignored (200, the whole package), as RFC 9110 allows.
+
 Seeding at runtime: ``RunningSandbox.add_task("koodrive", task_id, seed)`` where ``task_id`` is a
 string (share ``sandbox-share``) or a ``(share_id, task_id)`` pair (a new share id becomes known) and
 ``seed`` is a ``KooDriveResult``: a mapping with a ``code`` key (the whole HTTP 200 body, e.g. the
@@ -75,7 +80,11 @@ newer ``jobInfo`` shape), any other mapping (a ``TaskInfo``, served as ``{"code"
 "success", "taskInfo": ...}``), ``bytes`` (the whole HTTP 200 body, as is) or a ``Response``; or a
 callable taking the poll count (1 on the first request) and returning one. A ``downloadUrl`` starting
 with ``{base_url}`` gets the sandbox's base URL. ``RunningSandbox.api("koodrive").add_download(name,
-data)`` serves ``data`` (bytes) as ``/downloads/<name>.zip``.
+data)`` serves ``data`` (bytes) as ``/downloads/<name>.zip``, with ranges; ``data`` may also be a
+``Response``, served as is whatever the request's ``Range`` (a storage host that ignores ranges, an
+error, a redirect). ``RunningSandbox.api("koodrive").break_download(name, after, times=1)`` makes the next
+``times`` answers of ``<name>.zip`` announce their whole length but send only ``after`` bytes of the body
+and close the connection (a download that breaks mid-body).
 """
 
 from __future__ import annotations
@@ -199,6 +208,56 @@ def _to_response(result: KooDriveResult, base_url: str) -> Response:
     return json_response(200, _with_base_url(body, base_url))
 
 
+class _Truncated(bytes):
+    """A body that claims its full length: the server announces ``announced`` bytes (Content-Length is
+    ``len(body)``) but writes only these, then closes the connection."""
+
+    announced: int
+
+    def __new__(cls, data: bytes, announced: int) -> _Truncated:
+        body = super().__new__(cls, data)
+        body.announced = announced
+        return body
+
+    def __len__(self) -> int:
+        return self.announced
+
+
+def _byte_range(spec: str | None, total: int) -> tuple[int, int] | str | None:
+    """``Range: bytes=...`` as (first, last) inclusive; "unsatisfiable"; or None to send the whole body."""
+    if not spec or not spec.strip().lower().startswith("bytes=") or "," in spec:
+        return None
+    first_text, dash, last_text = spec.strip()[6:].strip().partition("-")
+    first_text, last_text = first_text.strip(), last_text.strip()
+    if not dash or not (first_text or last_text) or not all(part.isdigit() for part in (first_text, last_text)
+                                                            if part):
+        return None
+    if not first_text:  # bytes=-N: the last N bytes
+        suffix = int(last_text)
+        return (max(0, total - suffix), total - 1) if suffix and total else "unsatisfiable"
+    first = int(first_text)
+    last = min(int(last_text), total - 1) if last_text else total - 1
+    if first >= total:
+        return "unsatisfiable"
+    return None if last < first else (first, last)
+
+
+def _package_response(request: Request, data: bytes, headers: tuple[tuple[str, str], ...]) -> Response:
+    """A package, or the byte range the request asks for."""
+    total = len(data)
+    headers = (*headers, ("Accept-Ranges", "bytes"))
+    wanted = _byte_range(request.header("Range"), total)
+    if wanted == "unsatisfiable":
+        invalid = _obs_error(416, "InvalidRange", "The requested range cannot be satisfied.",
+                             request.params["file"])
+        return invalid._replace(headers=(("Content-Range", f"bytes */{total}"),))
+    if isinstance(wanted, tuple):
+        first, last = wanted
+        return Response(206, data[first:last + 1], "application/zip",
+                        (*headers, ("Content-Range", f"bytes {first}-{last}/{total}")))
+    return Response(200, data, "application/zip", headers)
+
+
 class _Downloads:
     """The ``/downloads`` mount: the packages of one KooDrive API."""
 
@@ -226,6 +285,7 @@ class KooDriveApi:
             name: tuple(files.items()) for name, files in download_files().items()
         }
         self._downloads["expired"] = _obs_error(403, "AccessDenied", "Request has expired", "expired.zip")
+        self._breaks: dict[str, list[int]] = {}
         self._polls: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
@@ -251,6 +311,11 @@ class KooDriveApi:
         """Serve ``data`` as ``/downloads/<name>.zip`` from now on."""
         with self._lock:
             self._downloads[name] = data
+
+    def break_download(self, name: str, after: int, times: int = 1) -> None:
+        """The next ``times`` answers of ``/downloads/<name>.zip`` stop after ``after`` body bytes."""
+        with self._lock:
+            self._breaks.setdefault(name, []).extend([after] * times)
 
     def task_detail(self, request: Request) -> Response:
         """``POST /koodrive/ose/v1/share/taskDetail``."""
@@ -283,12 +348,19 @@ class KooDriveApi:
         name = file_name.removesuffix(".zip")
         with self._lock:
             data = self._downloads.get(name) if file_name.endswith(".zip") else None
+            breaks = self._breaks.get(name) if data is not None else None
+            cut = breaks.pop(0) if breaks else None
         if data is None:
             return _obs_error(404, "NoSuchKey", "The specified key does not exist.", file_name)
         if isinstance(data, Response):
-            return data
-        if isinstance(data, tuple):
-            data = zip_package(data)
-        shown = "../../task-hostile.zip" if name == "task-hostile" else file_name
-        return Response(200, data, "application/zip",
-                        (("Content-Disposition", f'attachment; filename="{shown}"'),))
+            response = data
+        else:
+            if isinstance(data, tuple):
+                data = zip_package(data)
+            shown = "../../task-hostile.zip" if name == "task-hostile" else file_name
+            response = _package_response(request, data,
+                                         (("Content-Disposition", f'attachment; filename="{shown}"'),))
+        if cut is None or cut >= len(response.body):
+            return response
+        return response._replace(body=_Truncated(response.body[:cut], len(response.body)),
+                                 headers=(*response.headers, ("Connection", "close")))

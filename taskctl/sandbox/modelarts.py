@@ -51,6 +51,7 @@ task-hostile         3; rich markup, ANSI/OSC escapes, BEL, C1 CSI, DEL, newline
                      ``description``, ``error_msg`` and nested strings
 task ü 1             2: an id with a space and a non-ASCII letter (send it percent-encoded)
 task-advancing       poll 1: status 0; poll 2: 1; poll 3 on: 2
+task-advancing-fail  poll 1: status 0; poll 2: 1; poll 3 on: 3 with ``error_msg``
 ===================  ==========================================================================================
 
 Fault injection:
@@ -91,7 +92,7 @@ from taskctl.sandbox import (
     SANDBOX_TEMP_ACCESS_KEY,
     SANDBOX_TOKEN,
 )
-from taskctl.sandbox.modelarts_seeds import DOC_TASK_ID, FILE_SEEDS, advancing, seed_tasks
+from taskctl.sandbox.modelarts_seeds import DOC_TASK_ID, FILE_SEEDS, advancing, advancing_fail, seed_tasks
 from taskctl.sandbox.server import Request, Response, Route, gateway_page, html_response, json_response
 
 DETAIL_PATH = "/v2/{project_id}/processor-tasks/{task_id}"
@@ -195,6 +196,7 @@ class ModelArtsApi:
         self._seeds: dict[str, ModelArtsSeed] = {task_id: _file_seed(name) for task_id, name in FILE_SEEDS.items()}
         self._seeds.update(seed_tasks())
         self._seeds["task-advancing"] = advancing
+        self._seeds["task-advancing-fail"] = advancing_fail
         self._seeds.update(_faults())
         self._polls: dict[str, int] = {}
         self._lock = threading.Lock()

@@ -142,6 +142,17 @@ def advancing(poll: int) -> dict[str, Any]:
                 template_param=_augmentation_template(), duration_seconds=max(0, poll - 1) * 5)
 
 
+def advancing_fail(poll: int) -> dict[str, Any]:
+    """``task-advancing-fail``: status 0 on the 1st poll, 1 on the 2nd, 3 (with ``error_msg``) from the 3rd."""
+    status = 0 if poll <= 1 else 1 if poll == 2 else 3
+    error_msg = "ModelArts.4302: OBS path /modelarts-demo/flowers/augmented/ is not writable." if (
+        status == 3) else _OMIT
+    return task("task-advancing-fail", "augment-advancing-fail", status, inputs=[_FLOWERS],
+                work_path={"type": "OBS", "path": "/modelarts-demo/flowers/augmented/"},
+                template_param=_augmentation_template(), error_msg=error_msg,
+                duration_seconds=max(0, poll - 1) * 5)
+
+
 def seed_tasks() -> dict[str, dict[str, Any]]:
     """A fresh copy of every built seed task, by id."""
     tasks = (_pending(), _running(), _failed(), _canceled(), _unknown(), _hostile(), _unicode())

@@ -1,0 +1,66 @@
+"""`taskctl koodrive download`: save a finished task's package. Registered in cli/koodrive.py:
+
+    app.command("download")(download)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from taskctl.cli.boundary import run_command
+from taskctl.cli.options import (
+    DEFAULT_INTERVAL,
+    ConfigOpt,
+    DebugOpt,
+    IntervalOpt,
+    KdsTokenOpt,
+    ProfileOpt,
+    ShareIdOpt,
+    TimeoutOpt,
+)
+
+if TYPE_CHECKING:
+    from taskctl.context import AppContext
+    from taskctl.errors import ExitCode
+
+PROVIDER = "koodrive"
+
+
+def download(
+    ctx: typer.Context,
+    task_id: str = typer.Argument(..., metavar="TASK_ID", help="The task whose package to download.",
+                                  show_default=False),
+    share_id: ShareIdOpt = None,
+    kdstoken: KdsTokenOpt = None,
+    dest: str | None = typer.Option(None, "--dest", metavar="PATH", show_default=False,
+                                    help="An existing folder (the file is named as the server suggests) or the "
+                                         "file to write. Default: the current folder."),
+    force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
+    wait: bool = typer.Option(False, "--wait", help="Watch the task until it ends, then download its package."),
+    interval: IntervalOpt = DEFAULT_INTERVAL,
+    timeout: TimeoutOpt = None,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Download the package of a finished KooDrive task; print the path written.
+
+    An interrupted download resumes when run again. With --wait, an unfinished task is watched first
+    (--interval, --timeout as for `watch`; exit 8 when the timeout passes first).
+
+    Example: taskctl koodrive download task-done --profile sandbox --dest /tmp
+    """
+
+    def action(app: AppContext) -> ExitCode:
+        from taskctl import providers
+        from taskctl.download import DownloadRequest, fetch_when_done, run_download
+        from taskctl.providers.base import FetchOptions
+
+        options = {key: value for key, value in (("share_id", share_id), ("kdstoken", kdstoken)) if value is not None}
+        request = DownloadRequest(PROVIDER, providers.load(PROVIDER).parse_task_id(task_id), profile, dest, force,
+                                  FetchOptions(options))
+        return run_download(app, request, fetch_when_done(app, interval, timeout) if wait else None)
+
+    run_command(ctx, action, config=config, debug=debug)
