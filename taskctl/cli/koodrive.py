@@ -31,14 +31,9 @@ app = typer.Typer(help="Huawei KooDrive share batch tasks (progress, download pa
 def get(
     ctx: typer.Context,
     task_ids: TaskIdsArg,
-    share_id: str | None = typer.Option(None, "--share-id", metavar="ID",
-                                        help="Share the tasks belong to (default: the profile's share_id)."),
-    kdstoken: str | None = typer.Option(None, "--kdstoken", metavar="TOKEN", envvar="TASKCTL_KDSTOKEN",
-                                        show_envvar=True,
-                                        help="Temporary share token, for shares that require one "
-                                             "(the variable keeps it out of `ps` and shell history)."),
-    trace_id: str | None = typer.Option(None, "--trace-id", metavar="ID",
-                                        help="Send this X-Traceid header (for KooDrive support)."),
+    share_id: ShareIdOpt = None,
+    kdstoken: KdsTokenOpt = None,
+    trace_id: TraceIdOpt = None,
     profile: ProfileOpt = None,
     output: OutputOpt = OutputFormat.table,
     as_json: JsonOpt = False,

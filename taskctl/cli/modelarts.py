@@ -29,8 +29,7 @@ app = typer.Typer(help="Huawei Cloud ModelArts data-processing tasks (feature an
 def get(
     ctx: typer.Context,
     task_ids: TaskIdsArg,
-    project_id: str | None = typer.Option(None, "--project-id", metavar="ID",
-                                          help="Project of the tasks (default: the profile's project_id)."),
+    project_id: ProjectIdOpt = None,
     profile: ProfileOpt = None,
     output: OutputOpt = OutputFormat.table,
     as_json: JsonOpt = False,
