@@ -58,6 +58,10 @@ class ServiceError(TaskctlError):
     exit_code = ExitCode.FAILURE
 
 
+class RateLimitError(ServiceError):
+    """HTTP 429, still after the HTTP layer's own retries."""
+
+
 class ResponseError(TaskctlError):
     """The service answered with something that is not what its API documents (HTML, bad JSON, wrong shape)."""
 

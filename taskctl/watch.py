@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 from taskctl.errors import (
     ExitCode,
     NetworkError,
+    RateLimitError,
     ResponseError,
     ServiceError,
     TaskctlError,
@@ -110,8 +111,8 @@ def is_transient(error: TaskctlError) -> bool:
 
 
 def is_rate_limited(error: TaskctlError) -> bool:
-    """The provider's answer to HTTP 429 after the HTTP layer's retries (providers/base.py, error_for)."""
-    return isinstance(error, ServiceError) and "(HTTP 429" in error.message
+    """The provider's answer to HTTP 429 after the HTTP layer's retries."""
+    return isinstance(error, RateLimitError)
 
 
 @dataclass

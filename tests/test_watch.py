@@ -17,6 +17,7 @@ from taskctl.errors import (
     ExitCode,
     NetworkError,
     NotFoundError,
+    RateLimitError,
     ResponseError,
     ServiceError,
     TaskctlError,
@@ -28,7 +29,7 @@ from taskctl.sandbox.server import html_response, json_response
 from taskctl.watch import Pacing, WatchOutcome, WatchPolicy, watch
 from taskctl.watch_view import LiveView, PlainReporter, live_capable, watch_display
 
-RATE_LIMITED = ServiceError("eo task 1: 127.0.0.1 is rate limiting requests (HTTP 429), still after retries")
+RATE_LIMITED = RateLimitError("eo task 1: 127.0.0.1 is rate limiting requests (HTTP 429), still after retries")
 
 
 def task(state: State, progress: int | None = None, raw_status: str = "", name: str = "t") -> TaskResult:
@@ -159,7 +160,7 @@ def test_rate_limiting_doubles_the_interval_up_to_a_minute() -> None:
     assert outcome.exit_code == ExitCode.OK
     assert time.sleeps == [10, 20, 20]  # stretched, and it stays stretched: the server asked us to slow down
     assert [event for event in recorder.events if event[0] == "failed"] == [
-        ("failed", "ServiceError", 10), ("failed", "ServiceError", 20)]
+        ("failed", "RateLimitError", 10), ("failed", "RateLimitError", 20)]
     pacing = Pacing(5)
     for _ in range(10):
         pacing.stretch()

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from taskctl import jsonio
 from taskctl.config import Profile
-from taskctl.errors import AuthError, NotFoundError, ResponseError, ServiceError, TaskctlError, UsageError
+from taskctl.errors import (
+    AuthError,
+    NotFoundError,
+    RateLimitError,
+    ResponseError,
+    ServiceError,
+    TaskctlError,
+    UsageError,
+)
 from taskctl.http import HttpClient
 from taskctl.model import TaskResult
 from taskctl.secrets import Secret
@@ -107,7 +115,7 @@ def _non_json(response: requests.Response, host: str, what: str, got: str) -> Ta
         return AuthError(f"{host} refused the credentials (HTTP {status}) for {what}",
                          "check the token: taskctl auth status")
     if status == 429:
-        return ServiceError(f"{what}: {host} is rate limiting requests (HTTP 429), still after retries",
+        return RateLimitError(f"{what}: {host} is rate limiting requests (HTTP 429), still after retries",
                             "wait a minute and try again; fetch fewer ids at once")
     if status == 404:
         hint = "the endpoint path looks wrong: check the profile's endpoint"
@@ -121,6 +129,8 @@ def error_for(code: int | str, status: int, what: str, service_text: str, profil
     except (TypeError, ValueError):
         number = status
     message = f"{what}: {service_text}"
+    if status == 429:
+        return RateLimitError(message, "wait a minute and try again; fetch fewer ids at once")
     if number == 401:
         return AuthError(message, f"check the credentials of profile '{profile.name}': taskctl auth status")
     if number == 403:

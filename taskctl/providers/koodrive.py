@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from taskctl.config import Profile
-from taskctl.errors import AuthError, NotFoundError, ResponseError, ServiceError, TaskctlError, UsageError
+from taskctl.errors import (
+    AuthError,
+    NotFoundError,
+    RateLimitError,
+    ResponseError,
+    ServiceError,
+    TaskctlError,
+    UsageError,
+)
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, json_type
 from taskctl.model import Field, Section, State, Task, TaskResult
@@ -96,7 +104,7 @@ def _error(what: str, status: int, answer: dict[str, Any], profile: Profile) -> 
     except (TypeError, ValueError):
         error_class = None
     if error_class is None:
-        error_class = {401: AuthError, 403: AuthError, 400: UsageError}.get(status, ServiceError)
+        error_class = {401: AuthError, 403: AuthError, 400: UsageError, 429: RateLimitError}.get(status, ServiceError)
     locked = error_class is AuthError and status not in (401, 403)
     hints = {
         AuthError: "this share may need a (valid) --kdstoken" if locked else

@@ -9,7 +9,15 @@ from typing import Any
 from urllib.parse import quote
 
 from taskctl.config import Profile
-from taskctl.errors import AuthError, NotFoundError, ResponseError, ServiceError, TaskctlError, UsageError
+from taskctl.errors import (
+    AuthError,
+    NotFoundError,
+    RateLimitError,
+    ResponseError,
+    ServiceError,
+    TaskctlError,
+    UsageError,
+)
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, dumps, json_type
 from taskctl.model import Field, Section, State, Task, TaskResult
@@ -120,6 +128,8 @@ def _error(what: str, status: int, body: Any, request_id: str | None, profile: P
         return NotFoundError(f"{what}: {shown}", "check the task id and the project id")
     if status == 400:
         return UsageError(f"{what}: {shown}", "check the task id and the project id")
+    if status == 429:
+        return RateLimitError(f"{what}: {shown}", "wait a minute and try again; fetch fewer ids at once")
     return ServiceError(f"{what}: {shown}", "retry later; if it persists, give the request id to support")
 
 
