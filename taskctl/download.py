@@ -95,7 +95,8 @@ def fetch_when_done(app: AppContext, interval: float, timeout: float | None) -> 
         if outcome.timed_out:
             verdict = outcome_message(PROVIDER_OF_DOWNLOADS, task_id, outcome)
             message = verdict.message.removeprefix("timed out: ") if verdict else f"task {task_id}"
-            raise WatchTimeoutError(f"{message} (--timeout passed)", verdict.hint if verdict else None)
+            raise WatchTimeoutError(f"{message} (--timeout passed); nothing was downloaded",
+                                    "rerun the download with --wait and a longer --timeout")
         return outcome.result
 
     return fetch
@@ -147,7 +148,8 @@ def package_url(result: TaskResult, warn: Callable[[str], None]) -> str:
                            "rerun with --wait to wait for it")
     if task.state in (State.FAILED, State.CANCELED):
         raise TaskEndedError(f"{label} ended {task.state.value} ({_reason(result)}): there is no package",
-                             f"see `taskctl {task.provider} get {task.task_id}` for details")
+                             f"see `taskctl {task.provider} get {task.task_id}` (with the same --profile and "
+                             "--share-id) for details")
     if task.state is State.UNKNOWN:
         raise TaskctlError(f"{label} is in a state taskctl does not know ({task.raw_status})",
                            f"see `taskctl {task.provider} get {task.task_id}`; only finished tasks have a package")
@@ -515,7 +517,7 @@ class _ProgressBar:
 
             self._progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
                                       DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-                                      console=self._app.stderr_console())
+                                      console=self._app.stderr_console(), transient=True)
             self._progress.start()
         return self
 

@@ -575,3 +575,9 @@ def test_wait_ends_with_7_for_a_failed_task_and_8_on_timeout(dl, drive, dest) ->
     assert "(--timeout passed)" in timed_out.stderr
     assert timed_out.stdout == "" and files_under(dest) == []
     assert dl("task-running", "--wait", "--interval", "0").exit_code == 2
+
+
+def test_interval_and_timeout_without_wait_are_a_usage_error(dl, drive, dest) -> None:
+    result = dl("task-done", "--dest", str(dest), "--timeout", "600")
+    assert result.exit_code == 2 and "only with --wait" in result.stderr
+    assert drive.requests_seen == []

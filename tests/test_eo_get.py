@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,8 @@ def test_permission_and_not_found_errors_say_what_to_do(cli, local) -> None:
 def test_a_directory_as_profiles_file_is_a_configuration_error(cli, tmp_path) -> None:
     assert cli("--config", str(tmp_path), "eo", "get", "1").exit_code == 6
     assert cli("eo", "get", "1", "--config", str(tmp_path)).exit_code == 6
+
+
+def test_a_failed_task_shows_its_reason_when_the_service_gives_one(cli, local) -> None:
+    result = cli("eo", "get", "704")
+    assert re.search(r"Message +Input tiles do not overlap", result.stdout)

@@ -73,7 +73,8 @@ def _print_traceback(app: AppContext) -> None:
 def _interrupted() -> None:
     """Ctrl-C: one line, exit 130, without waiting for worker threads stuck in a socket read."""
     try:
-        sys.stderr.write("\ntaskctl: interrupted\n")
+        # End a live line on a terminal first; plain logs get no blank line.
+        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "taskctl: interrupted\n")
         sys.stderr.flush()
         sys.stdout.flush()
     except (BrokenPipeError, OSError, ValueError):

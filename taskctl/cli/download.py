@@ -18,7 +18,6 @@ from taskctl.cli.options import (
     KdsTokenOpt,
     ProfileOpt,
     ShareIdOpt,
-    TimeoutOpt,
 )
 
 if TYPE_CHECKING:
@@ -40,7 +39,9 @@ def download(
     force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
     wait: bool = typer.Option(False, "--wait", help="Watch the task until it ends, then download its package."),
     interval: IntervalOpt = DEFAULT_INTERVAL,
-    timeout: TimeoutOpt = None,
+    timeout: float | None = typer.Option(None, "--timeout", metavar="SECONDS", show_default=False,
+                                         help="With --wait: give up after this many seconds (exit 8, nothing "
+                                              "downloaded). Default: wait until the task ends."),
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
@@ -56,6 +57,10 @@ def download(
     def action(app: AppContext) -> ExitCode:
         from taskctl import providers
         from taskctl.download import DownloadRequest, fetch_when_done, run_download
+        from taskctl.errors import UsageError
+
+        if not wait and (timeout is not None or interval != DEFAULT_INTERVAL):
+            raise UsageError("--interval and --timeout apply only with --wait", "add --wait to wait for the task")
         from taskctl.providers.base import FetchOptions
 
         options = {key: value for key, value in (("share_id", share_id), ("kdstoken", kdstoken)) if value is not None}

@@ -16,6 +16,8 @@ from taskctl.secrets import Secret
 NAME = "eo"
 PATH = "/processtask/query/task/detail"
 MAX_TASK_ID = 2**63 - 1  # the API's taskId is a Java Long
+# The API documents no failure reason; deployments that add one use names like these.
+FAILURE_KEYS = ("failReason", "failureReason", "errorMessage", "errorMsg", "reason")
 
 TASK_TYPES = {1: "Imagery Fusion", 2: "Imagery Mosaicking", 3: "Clip", 4: "Cloud Removal", 6: "Band Merging",
               7: "NDVI", 8: "EVI", 9: "NDWI", 10: "NDBI", 11: "BAI"}
@@ -85,7 +87,9 @@ def normalize(data: dict[str, Any], requested_id: str) -> Task:
         Field("Output folder", describe_value(data.get("outputPath"))),
         Field("Output file", describe_value(data.get("outputFileName"))),
     )
+    reason = next((describe_value(data[key]) for key in FAILURE_KEYS if data.get(key)), None)
     return Task(provider=NAME, task_id=task_id, name=describe_value(data.get("taskName")),
+                message=reason if state is State.FAILED else None,
                 type_label=type_label, raw_status=raw_status, state=state, summary=summary,
                 sections=_sections(data),
                 annotations=(("status", f"{status_name} → {state.value}"), ("taskType", type_label)))
