@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from taskctl.http import HttpClient, Redactor
+    from taskctl.providers.base import Fetcher, FetchOptions
 
 
 PIPE_WIDTH = 200
@@ -28,11 +29,12 @@ PIPE_WIDTH = 200
 
 @dataclass(frozen=True)
 class Connection:
-    """A profile ready to use: its secret and an HTTP client bound to its policy."""
+    """A profile ready to use: its secret, an HTTP client bound to its policy, and the provider's fetcher."""
 
     profile: Profile
     secret: Secret
     client: HttpClient
+    fetcher: Fetcher
 
 
 @dataclass
@@ -124,9 +126,13 @@ class AppContext:
 
     # --- connections -------------------------------------------------------------------------------
     @contextmanager
-    def connect(self, provider: str, profile_name: str | None) -> Iterator[Connection]:
-        """Select the profile, resolve its secret, and yield a client; starts the sandbox when asked."""
+    def connect(self, provider: str, profile_name: str | None,
+                options: FetchOptions | None = None) -> Iterator[Connection]:
+        """Select the profile, resolve its secret, and yield a client and the provider's fetcher (one session for
+        every request); starts the sandbox when asked."""
+        from taskctl import providers
         from taskctl.http import HttpClient
+        from taskctl.providers.base import FetchOptions
 
         profile = self.profiles.select(provider, profile_name, self.environ)
         self.flush_config_warnings()
@@ -140,7 +146,8 @@ class AppContext:
             profile = replace(profile, endpoint=running.endpoint(provider))
         client = HttpClient(profile, redact=self.redact, trace=self.trace if self.debug else None, warn=self.warn)
         try:
-            yield Connection(profile, secret, client)
+            fetcher = providers.load(provider).make_fetcher(profile, secret, client, options or FetchOptions())
+            yield Connection(profile, secret, client, fetcher)
         finally:
             client.close()
             if running is not None:

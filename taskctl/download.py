@@ -19,7 +19,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from taskctl import providers
 from taskctl.config import Profile
 from taskctl.context import AppContext
 from taskctl.errors import (
@@ -69,13 +68,11 @@ class DownloadRequest:
 
 def run_download(app: AppContext, request: DownloadRequest, fetch: ResultSource | None = None) -> ExitCode:
     """Fetch the task (or obtain it through ``fetch``), download its package, print the path written."""
-    module = providers.load(request.provider)
     label = f"{request.provider} task {request.task_id}"
     check_destination(request.dest, request.force)  # a wrong --dest fails before any request
-    with app.connect(request.provider, request.profile) as connection:
-        fetcher = module.make_fetcher(connection.profile, connection.secret, connection.client, request.options)
+    with app.connect(request.provider, request.profile, request.options) as connection:
         try:
-            result = (fetch or _fetch_once)(fetcher, request.task_id)
+            result = (fetch or _fetch_once)(connection.fetcher, request.task_id)
         except TaskctlError as error:
             raise _about(error, label) from None
         path = download_package(app, connection.profile, result, dest=request.dest, force=request.force)

@@ -33,13 +33,11 @@ def parse_task_ids(provider: str, raw_ids: Sequence[str]) -> tuple[str, ...]:
 def run_get(app: AppContext, request: GetRequest) -> ExitCode:
     from taskctl.render import Output
 
-    module = providers.load(request.provider)
     exit_code = ExitCode.OK
-    with app.connect(request.provider, request.profile) as connection:
-        fetcher = module.make_fetcher(connection.profile, connection.secret, connection.client, request.options)
+    with app.connect(request.provider, request.profile, request.options) as connection:
         output = Output(request.output, app.stdout, app.stdout_console, redact=app.redact)
         reader_gone = False
-        for outcome in fetch_in_order(fetcher, request.task_ids):
+        for outcome in fetch_in_order(connection.fetcher, request.task_ids):
             if outcome.result is not None and not reader_gone:
                 try:
                     output.write(outcome.result)

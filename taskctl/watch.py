@@ -275,12 +275,8 @@ def watch_task(app: AppContext, provider: str, task_id: str, fetcher: Fetcher, p
 def run_watch(app: AppContext, request: WatchRequest, *, clock: Clock = time.monotonic,
               sleep: Sleep = time.sleep) -> ExitCode:
     """Watch, then print the last task seen exactly as `get` would, and say on stderr how it ended."""
-    from taskctl import providers
-
-    module = providers.load(request.provider)
-    with app.connect(request.provider, request.profile) as connection:
-        fetcher = module.make_fetcher(connection.profile, connection.secret, connection.client, request.options)
-        outcome = watch_task(app, request.provider, request.task_id, fetcher, request.policy,
+    with app.connect(request.provider, request.profile, request.options) as connection:
+        outcome = watch_task(app, request.provider, request.task_id, connection.fetcher, request.policy,
                              clock=clock, sleep=sleep)
     _print_task(app, request.output, outcome.result)
     verdict = outcome_message(request.provider, request.task_id, outcome)
