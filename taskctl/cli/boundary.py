@@ -93,7 +93,7 @@ def run_get_command(ctx: typer.Context, provider: str, task_ids: list[str], *, p
 
         fmt = output_format(OutputFormat(output), as_json)
         request = GetRequest(provider, parse_task_ids(provider, task_ids), profile, fmt,
-                             FetchOptions({key: value for key, value in options.items() if value is not None}))
+                             FetchOptions.given(options))
         return run_get(app, request)
 
     run_command(ctx, action, config=config, debug=debug)
@@ -113,7 +113,7 @@ def run_watch_command(ctx: typer.Context, provider: str, task_id: str, *, profil
         fmt = output_format(OutputFormat(output), as_json)
         policy = WatchPolicy(interval=interval, timeout=timeout)
         request = WatchRequest(provider, providers.load(provider).parse_task_id(task_id), profile, fmt, policy,
-                               FetchOptions({key: value for key, value in options.items() if value is not None}))
+                               FetchOptions.given(options))
         return run_watch(app, request)
 
     run_command(ctx, action, config=config, debug=debug)

@@ -63,9 +63,9 @@ def download(
             raise UsageError("--interval and --timeout apply only with --wait", "add --wait to wait for the task")
         from taskctl.providers.base import FetchOptions
 
-        options = {key: value for key, value in (("share_id", share_id), ("kdstoken", kdstoken)) if value is not None}
+        options = {"share_id": share_id, "kdstoken": kdstoken}
         request = DownloadRequest(PROVIDER, providers.load(PROVIDER).parse_task_id(task_id), profile, dest, force,
-                                  FetchOptions(options))
+                                  FetchOptions.given(options))
         return run_download(app, request, fetch_when_done(app, interval, timeout) if wait else None)
 
     run_command(ctx, action, config=config, debug=debug)

@@ -33,6 +33,20 @@ class FetchOptions:
 
     values: Mapping[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def given(cls, values: Mapping[str, str | None]) -> FetchOptions:
+        """The options the user gave (None: not on the command line; "" stays, to be refused where empty)."""
+        return cls({key: value for key, value in values.items() if value is not None})
+
+    def required(self, key: str, default: str | None, *, flag: str, what: str, profile: Profile) -> str:
+        """The option's value, else the profile's; a UsageError when neither, or when the option is empty."""
+        value = self.values.get(key, default)
+        if not value:
+            empty = f" ({flag} is empty)" if key in self.values else ""
+            raise UsageError(f"{profile.provider} needs {what}{empty}",
+                             f"pass {flag}, or set `{key}:` in profile '{profile.name}'")
+        return value
+
 
 class Fetcher(Protocol):
     def fetch(self, task_id: str) -> TaskResult: ...

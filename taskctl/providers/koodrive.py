@@ -43,11 +43,7 @@ def parse_task_id(text: str) -> str:
 
 
 def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions) -> KooDriveFetcher:
-    share_id = options.values.get("share_id", profile.share_id)
-    if not share_id:
-        raise UsageError("koodrive needs a share id" + (" (--share-id is empty)" if "share_id" in
-                                                        options.values else ""),
-                         f"pass --share-id, or set `share_id:` in profile '{profile.name}'")
+    share_id = options.required("share_id", profile.share_id, flag="--share-id", what="a share id", profile=profile)
     trace_id = options.values.get("trace_id")
     if trace_id is not None and not (trace_id.isascii() and trace_id.isprintable() and trace_id.strip()):
         raise UsageError(f"invalid --trace-id {trace_id!r}: expected printable ASCII",

@@ -39,11 +39,8 @@ def parse_task_id(text: str) -> str:
 
 
 def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions) -> ModelArtsFetcher:
-    project_id = options.values.get("project_id", profile.project_id)
-    if not project_id:
-        raise UsageError("modelarts needs a project id" + (" (--project-id is empty)" if "project_id" in
-                                                           options.values else ""),
-                         f"pass --project-id, or set `project_id:` in profile '{profile.name}'")
+    project_id = options.required("project_id", profile.project_id, flag="--project-id", what="a project id",
+                                  profile=profile)
     if project_id in (".", "..") or not project_id.isprintable():
         raise UsageError(f"invalid project id {project_id!r}", "project ids look like 0a1b2c3d4e5f...")
     security_token = os.environ.get(SECURITY_TOKEN_ENV) or None
