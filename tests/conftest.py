@@ -15,7 +15,8 @@ from taskctl.cli.app import app
 from taskctl.sandbox import SANDBOX_TOKEN, RunningSandbox, start
 
 ISOLATED_ENV_KEYS = ("TASKCTL_TOKEN", "TASKCTL_PROFILE", "TASKCTL_CONFIG", "TASKCTL_SECRET_KEY", "NO_COLOR",
-                     "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+                     "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy",
+                     "NO_PROXY", "no_proxy", "TASKCTL_SECURITY_TOKEN", "TASKCTL_KDSTOKEN")
 
 
 @dataclass
