@@ -16,6 +16,7 @@ PROVIDERS = ("eo", "koodrive", "modelarts")
 SANDBOX_PROFILE = "sandbox"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_TOTAL_TIMEOUT = 120.0
 DEFAULT_RETRIES = 3
 
 # key -> (accepted types, providers that may use it (None: all))
@@ -37,7 +38,7 @@ _KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...] | None]] = {
 
 
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", float: "a number",
-               dict: "a mapping {connect: S, read: S}"}
+               dict: "a mapping {connect: S, read: S, total: S}"}
 _SECRET_KEYS = frozenset({"token"})
 
 
@@ -45,6 +46,12 @@ _SECRET_KEYS = frozenset({"token"})
 class Timeouts:
     connect: float = DEFAULT_CONNECT_TIMEOUT
     read: float = DEFAULT_READ_TIMEOUT
+    total: float | None = None  # None: DEFAULT_TOTAL_TIMEOUT, or connect + read when that is longer
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one request may take in all: connect, headers, body, retries and their waits."""
+        return self.total if self.total is not None else max(DEFAULT_TOTAL_TIMEOUT, self.connect + self.read)
 
 
 @dataclass(frozen=True)
@@ -328,12 +335,14 @@ def _timeouts(value: Any, fail: Any) -> Timeouts:
         if not 0 < value < math.inf:
             raise fail("timeout", "must be a positive number of seconds")
         return Timeouts(connect=min(float(value), DEFAULT_CONNECT_TIMEOUT), read=float(value))
-    unknown = set(value) - {"connect", "read"}
+    unknown = set(value) - {"connect", "read", "total"}
     if unknown:
-        raise fail("timeout", f"unknown key {sorted(map(str, unknown))[0]!r}; use connect and read (seconds)")
+        raise fail("timeout", f"unknown key {sorted(map(str, unknown))[0]!r}; use connect, read and total (seconds)")
     numbers = {k: v for k, v in value.items()}
     if any(not isinstance(v, int | float) or isinstance(v, bool) or not 0 < v < math.inf
            for v in numbers.values()):
-        raise fail("timeout", "connect and read must be positive numbers of seconds")
+        raise fail("timeout", "connect, read and total must be positive numbers of seconds")
+    total = numbers.get("total")
     return Timeouts(connect=float(numbers.get("connect", DEFAULT_CONNECT_TIMEOUT)),
-                    read=float(numbers.get("read", DEFAULT_READ_TIMEOUT)))
+                    read=float(numbers.get("read", DEFAULT_READ_TIMEOUT)),
+                    total=float(total) if total is not None else None)

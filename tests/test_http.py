@@ -456,7 +456,7 @@ def test_redirect_message_does_not_echo_userinfo(cli, serve, use) -> None:
 
     result = cli("eo", "get", "1")
 
-    assert_clean_error(result, 1, "redirected to another host")
+    assert_clean_error(result, 1, "redirected to a URL taskctl does not follow", "user name or password")
     assert "hunter2-pass" not in result.stderr
     assert other.requests == []
 
@@ -1014,4 +1014,6 @@ def test_direct_client_errors_are_taskctl_errors(serve) -> None:
     with pytest.raises(ResponseError):
         post(client_for(server), server)
     with pytest.raises(NetworkError):
-        client_for(server, retries=0).request("POST", f"http://127.0.0.1:{free_port()}/x", headers={}, json_body={})
+        closed = f"http://127.0.0.1:{free_port()}"
+        HttpClient(Profile(name="direct", provider="eo", endpoint=closed, retries=0)).request(
+            "POST", closed + "/x", headers={}, json_body={})
