@@ -11,7 +11,7 @@ from taskctl.context import AppContext
 from taskctl.errors import ExitCode, TaskctlError
 from taskctl.http import POOL_SIZE
 from taskctl.model import Outcome
-from taskctl.output_streams import silence_stdout
+from taskctl.output_streams import reader_gone, reader_safe
 from taskctl.providers.base import Fetcher, FetchOptions
 
 
@@ -35,16 +35,13 @@ def run_get(app: AppContext, request: GetRequest) -> ExitCode:
 
     exit_code = ExitCode.OK
     with app.connect(request.provider, request.profile, request.options) as connection:
-        output = Output(request.output, app.stdout, app.stdout_console, redact=app.redact)
-        reader_gone = False
+        stdout = reader_safe(app.stdout)
+        output = Output(request.output, stdout, app.stdout_console, redact=app.redact)
         for outcome in fetch_in_order(connection.fetcher, request.task_ids):
-            if outcome.result is not None and not reader_gone:
-                try:
+            if outcome.result is not None:
+                # `| head` stopped reading: render no more, but still report errors and exit with the first.
+                if not reader_gone(stdout):
                     output.write(outcome.result)
-                except BrokenPipeError:
-                    # `| head` stopped reading: write no more, but still report errors and exit with the first.
-                    silence_stdout()
-                    reader_gone = True
             elif isinstance(outcome.error, TaskctlError):
                 app.report(_naming_the_task(outcome.error, request.provider, outcome.requested_id))
                 if exit_code == ExitCode.OK:

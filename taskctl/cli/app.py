@@ -11,7 +11,7 @@ from taskctl import __version__
 from taskctl.cli import auth, eo, koodrive, modelarts, profile, sandbox
 from taskctl.cli.boundary import _interrupted
 from taskctl.cli.options import ConfigOpt, DebugOpt
-from taskctl.output_streams import silence_stdout
+from taskctl.output_streams import reader_safe, settle
 
 app = typer.Typer(
     name="taskctl",
@@ -50,10 +50,14 @@ def root(
 
 def main() -> None:
     """Console-script entry point."""
+    # `| head` may close stdout (or `2>&1 | head` stderr) at any moment: from here on that is silence, and
+    # the exit code stays the command's own.
+    sys.stdout = reader_safe(sys.stdout)
+    sys.stderr = reader_safe(sys.stderr)
     try:
         app(prog_name="taskctl")
     except KeyboardInterrupt:
         _interrupted()
-    except BrokenPipeError:
-        silence_stdout()
-        sys.exit(0)
+    finally:
+        settle(sys.stdout)
+        settle(sys.stderr)

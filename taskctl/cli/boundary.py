@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from taskctl.errors import ExitCode, TaskctlError
-from taskctl.output_streams import silence_stdout
+from taskctl.output_streams import silence
 
 if TYPE_CHECKING:
     from taskctl.context import AppContext
@@ -44,8 +44,8 @@ def run_command(ctx: typer.Context, action: Callable[[AppContext], ExitCode | No
         code = error.exit_code
     except KeyboardInterrupt:
         _interrupted()
-    except BrokenPipeError:
-        silence_stdout()
+    except BrokenPipeError:  # a write that bypassed the reader-safe streams (see output_streams)
+        silence(app.stdout)
         code = ExitCode.OK
     except OSError as error:  # writing the output failed: a full disk, a closed terminal
         app.report(TaskctlError(f"cannot write the output: {error.strerror or error}"))
