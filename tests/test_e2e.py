@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pty
+import re
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,6 +25,12 @@ TASKCTL = shutil.which("taskctl") or str(Path(sys.executable).with_name("taskctl
 
 def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([TASKCTL, *args], capture_output=True, text=True, timeout=60, **kwargs)
+
+
+OSC52 = "\x1b]52;c;cHduZWQ=\x07"  # writes "pwned" to the clipboard of many terminals
+HOSTILE_KEYS = [OSC52 + "clip", "\x1b[2Jclear", "\u202eevil", "\x9b31mcsi", "\x9d0;title\x9c", "[bold]mk[/bold]"]
+OUR_ESCAPES = re.compile(r"\x1b\[[0-9;]*m|\x1b\]8;[^\x1b\x07]*\x1b\\")  # our own colours and links, on a terminal
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def test_first_run_against_the_builtin_sandbox() -> None:
@@ -42,24 +54,24 @@ def test_a_closed_pipe_ends_quietly() -> None:
     assert proc.stderr == ""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _start(args: list[str]) -> subprocess.Popen:
     # A child of a non-interactive shell may inherit "ignore SIGINT"; restore the default as a terminal would.
     return subprocess.Popen([TASKCTL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
+def _listening_port(server: subprocess.Popen) -> int:
+    """The port `taskctl sandbox --port 0` says it listens on (its first stderr line, once it does)."""
+    line = server.stderr.readline()
+    match = re.search(r"listening on http://127\.0\.0\.1:(\d+) ", line)
+    assert match, line
+    return int(match.group(1))
+
+
 def test_sandbox_command_serves_until_ctrl_c() -> None:
-    port = _free_port()
-    server = _start(["sandbox", "--port", str(port)])
+    server = _start(["sandbox", "--port", "0"])
     try:
-        line = server.stderr.readline()
-        assert f"listening on http://127.0.0.1:{port}" in line
+        port = _listening_port(server)
     finally:
         server.send_signal(signal.SIGINT)
         out, err = server.communicate(timeout=10)
@@ -70,10 +82,9 @@ def test_sandbox_command_serves_until_ctrl_c() -> None:
 
 
 def test_sandbox_snippet_works_as_a_profiles_file(tmp_path: Path) -> None:
-    port = _free_port()
-    server = _start(["sandbox", "--port", str(port)])
+    server = _start(["sandbox", "--port", "0"])
     try:
-        server.stderr.readline()
+        port = _listening_port(server)
         lines = []
         while not (lines and lines[-1].startswith("# then")):
             lines.append(server.stdout.readline())
@@ -98,12 +109,15 @@ def test_ctrl_c_during_a_slow_request_exits_130(tmp_path: Path) -> None:
     config.write_text(f"profiles:\n  slow:\n    provider: eo\n    endpoint: http://127.0.0.1:{listener.getsockname()[1]}\n"
                       "    token: slow-token-abcdef\n")
     config.chmod(0o600)
+    listener.settimeout(60)
     proc = _start(["eo", "get", "1", "2", "--config", str(config)])
     try:
-        time.sleep(1.0)
+        connection, _ = listener.accept()  # a request is waiting for its answer: Ctrl-C now
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        out, err = proc.communicate(timeout=30)
+        connection.close()
     finally:
+        proc.kill()
         listener.close()
     assert proc.returncode == 130
     assert err.strip() == "taskctl: interrupted"
@@ -141,3 +155,96 @@ def test_every_provider_pipes_into_jq_from_the_builtin_sandbox() -> None:
     proc = subprocess.run(script, shell=True, capture_output=True, text=True, timeout=60)
     assert proc.stdout.splitlines() == ["100", "40", "sys_data_analyse"]
     assert proc.stderr == ""
+
+
+# --- a hostile KooDrive server: its keys become table headers, tree and yaml keys ------------------------
+
+
+def _hostile_answer() -> dict:
+    keys = {key: f"v{number}" for number, key in enumerate(HOSTILE_KEYS)}
+    return {"code": "0", "taskInfo": {"taskId": "t1", "taskStatus": 2, "taskType": 1, "progress": 100, **keys,
+                                      "nested": {OSC52: [{"\x1b[2J": 1}]}},
+            "taskInfos": [{**keys, "fileName": "a"}]}
+
+
+@contextlib.contextmanager
+def _koodrive_answering(answer: dict, tmp_path: Path) -> Iterator[Path]:
+    """A loopback KooDrive that answers every request with ``answer``; yields a profiles file for it."""
+    body = json.dumps(answer).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the base class's name
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = tmp_path / "profiles.yaml"
+    config.write_text("profiles:\n  drive:\n    provider: koodrive\n"
+                      f"    endpoint: http://127.0.0.1:{server.server_address[1]}\n"
+                      "    token: drive-token-123456\n    share_id: s\n    retries: 0\n")
+    config.chmod(0o600)
+    try:
+        yield config
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _on_a_terminal(args: list[str]) -> tuple[int, bytes]:
+    """Run taskctl with stdout on a pseudo-terminal; what the terminal received, until the child exits."""
+    main, child = pty.openpty()
+    proc = subprocess.Popen([TASKCTL, *args], stdout=child, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "200"})
+    os.close(child)
+    chunks = []
+    try:
+        while True:
+            ready, _, _ = select.select([main], [], [], 60)
+            assert ready, "no output for 60 s"
+            try:
+                data = os.read(main, 65536)
+            except OSError:  # EIO: every writer has closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        os.close(main)
+    return proc.returncode, b"".join(chunks)
+
+
+def _assert_inert(out: str) -> None:
+    assert OSC52 not in out and "\x1b[2J" not in out
+    shown = OUR_ESCAPES.sub("", out.replace("\r\n", "\n"))
+    assert not UNSAFE.search(shown), ascii(shown)
+
+
+@pytest.mark.parametrize("fmt", ["table", "tree", "yaml"])
+def test_hostile_keys_reach_a_pipe_inert(tmp_path: Path, fmt: str) -> None:
+    with _koodrive_answering(_hostile_answer(), tmp_path) as config:
+        result = run("koodrive", "get", "t1", "--config", str(config), "-o", fmt, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout  # piped: no colour, so no escape sequence at all
+    _assert_inert(result.stdout)
+    assert ("^[]52;c;cHduZWQ=^Gclip" if fmt != "yaml" else '"\\e]52;c;cHduZWQ=\\aclip"') in result.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty semantics checked on Linux")
+@pytest.mark.parametrize("fmt", ["table", "tree", "yaml"])
+def test_hostile_keys_reach_a_terminal_inert(tmp_path: Path, fmt: str) -> None:
+    with _koodrive_answering(_hostile_answer(), tmp_path) as config:
+        code, screen = _on_a_terminal(["koodrive", "get", "t1", "--config", str(config), "-o", fmt])
+    out = screen.decode("utf-8", "replace")
+    assert code == 0, out
+    _assert_inert(out)
+    assert "<U+202E>evil" in out or "\\u202Eevil" in out

@@ -19,11 +19,11 @@ from taskctl.render.safe import inert, shorten_url
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all controls but \t and \n
 
 
-def render(result: TaskResult, fmt: str, terminal: bool = False) -> str:
+def render(result: TaskResult, fmt: str, terminal: bool = False, width: int = 80) -> str:
     from rich.console import Console
 
     stream = io.StringIO()
-    console = Console(file=stream, force_terminal=terminal, width=80, highlight=False, markup=False,
+    console = Console(file=stream, force_terminal=terminal, width=width, highlight=False, markup=False,
                       emoji=False, color_system="standard" if terminal else None)
     Output(fmt, stream, lambda: console).write(result)
     return stream.getvalue()
@@ -180,3 +180,90 @@ def test_modelarts_states_follow_the_spec_and_failed_shows_the_error() -> None:
     assert states == [State.PENDING, State.RUNNING, State.SUCCEEDED, State.FAILED, State.CANCELED, State.UNKNOWN]
     failed = modelarts.normalize({"status": 3, "error_msg": "OBS path not found"}, "t")
     assert failed.message == "OBS path not found"
+
+
+# --- keys are server text too ----------------------------------------------------------------------------
+
+OSC52 = "\x1b]52;c;cHduZWQ=\x07"  # would write "pwned" to the clipboard
+HOSTILE_KEYS = [OSC52 + "clip", "\x1b[2Jclear", "\u202eevil", "\x9b31mcsi", "\x9d0;title\x9c", "[bold]mk[/bold]",
+                "\u2066iso\u2069", "line\nbreak\r", "tab\there"]
+OURS = (re.compile(r"\x1b\[[0-9;]*m"), re.compile(r"\x1b\]8;[^\x1b\x07]*\x1b\\"))  # our colours, our links
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def visible(out: str) -> str:
+    for ours in OURS:
+        out = ours.sub("", out)
+    return out
+
+
+def hostile_koodrive_result() -> TaskResult:
+    from taskctl.providers import koodrive
+
+    keys = {key: f"v{number}" for number, key in enumerate(HOSTILE_KEYS)}
+    raw = {"taskId": "t1", "taskStatus": 2, "taskType": 1, "progress": 100, **keys, "nested": {OSC52: [{OSC52: 1}]}}
+    files = [{**keys, "fileName": "a"}]
+    return TaskResult(raw=raw, task=koodrive.normalize(raw, "t1", files), companions=(("taskInfos", files),))
+
+
+def test_hostile_keys_are_inert_in_table_and_tree() -> None:
+    result = hostile_koodrive_result()
+    for fmt in ("table", "tree"):
+        for terminal in (False, True):
+            out = render(result, fmt, terminal, width=200)
+            assert OSC52 not in out and "\x1b[2J" not in out
+            assert not UNSAFE.search(visible(out)), (fmt, terminal, visible(out))
+            assert "^[]52;c;cHduZWQ=^Gclip" in out and "<U+202E>evil" in out and "M-^[31mcsi" in out
+            assert "[bold]mk[/bold]" in out  # markup in a key is printed, not interpreted
+
+
+def test_hostile_keys_are_escaped_in_yaml_and_json_and_read_back() -> None:
+    import yaml
+
+    result = hostile_koodrive_result()
+    for fmt in ("yaml", "json"):
+        out = render(result, fmt)
+        assert not UNSAFE.search(out.replace("\n", "")), fmt
+        assert (yaml.safe_load(out) if fmt == "yaml" else json.loads(out)) == result.raw
+
+
+def test_the_file_table_headers_are_the_inert_keys() -> None:
+    out = render(hostile_koodrive_result(), "table", width=200)
+    header = next(line for line in out.splitlines() if line.startswith("^[]52"))
+    assert header.split()[:3] == ["^[]52;c;cHduZWQ=^Gclip", "^[[2Jclear", "<U+202E>evil"]
+
+
+server_text = st.text(st.sampled_from(list("ab:/ []\x1b\x07\x9b\x9c\x9d\u202e\u2066\u200f\n\r\t\x00\x7f")) |
+                      st.characters(), max_size=10)
+
+
+@st.composite
+def any_task(draw: st.DrawFn) -> TaskResult:
+    """A TaskResult with server text in every string the model has: labels, titles, column names, notes."""
+    from taskctl.model import Field, Section, State, Task
+
+    columns = tuple(draw(st.lists(server_text, min_size=1, max_size=4)))
+    rows = tuple(tuple(draw(server_text) for _ in columns) for _ in range(draw(st.integers(0, 3))))
+    url_columns = frozenset(draw(st.sets(st.integers(0, len(columns) - 1), max_size=1)))
+    kinds = st.sampled_from(["text", "url", "status", "time", "duration"])
+    summary = tuple(Field(draw(server_text), draw(server_text | st.just("https://h/\x1b]52;c;x\x07")), draw(kinds))
+                    for _ in range(draw(st.integers(0, 4))))
+    task = Task(provider="koodrive", task_id=draw(server_text), name=draw(server_text),
+                type_label=draw(server_text), raw_status=draw(server_text), state=draw(st.sampled_from(State)),
+                summary=summary, sections=(Section(draw(server_text), columns, rows, url_columns),),
+                progress=draw(st.none() | st.integers(-5, 105)), message=draw(st.none() | server_text),
+                annotations=tuple((draw(server_text), draw(server_text)) for _ in range(2)))
+    raw = draw(st.dictionaries(server_text, server_text | st.lists(server_text, max_size=2), max_size=4))
+    companions = ((draw(server_text), draw(st.dictionaries(server_text, server_text, max_size=2))),)
+    return TaskResult(raw=raw, task=task, companions=companions)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(result=any_task())
+def test_no_string_of_the_model_reaches_a_terminal_live(result: TaskResult) -> None:
+    for fmt in ("table", "tree"):
+        for terminal in (False, True):
+            out = render(result, fmt, terminal)
+            assert not UNSAFE.search(visible(out)), (fmt, terminal, visible(out))
+            for link in re.findall(r"\x1b\]8;[^;]*;([^\x1b]*)\x1b\\", out):
+                assert re.fullmatch(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*", link), link

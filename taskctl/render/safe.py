@@ -14,6 +14,8 @@ from urllib.parse import unquote, urlsplit
 if TYPE_CHECKING:
     from rich.text import Text
 
+# What RFC 3986 allows in a URL, and non-ASCII text (IRIs); bidi controls are refused separately.
+_URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%\u00a0-\U0010ffff]+")
 _UNSAFE = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029]")
 
 
@@ -53,8 +55,10 @@ def shorten_url(url: str, limit: int = 36) -> str:
 
 
 def link_target(url: str) -> str | None:
-    """The URL itself when it is safe to make a terminal hyperlink of (http(s), no control characters)."""
-    if urlsplit(url).scheme in ("http", "https") and not _UNSAFE.search(url) and " " not in url:
+    """The URL itself when it is safe to make a terminal hyperlink of: http(s), and nothing but the characters
+    RFC 3986 allows in a URL, or non-ASCII text (so no control character, no space, and none of the
+    ``^[`` or ``<U+202E>`` that ``inert`` shows a control as)."""
+    if urlsplit(url).scheme in ("http", "https") and _URL_CHARACTERS.fullmatch(url) and not _UNSAFE.search(url):
         return url
     return None
 

@@ -51,7 +51,7 @@ def _summary(task: Task, hyperlinks: bool) -> Table:
             value = safe_text(item.value + " → ").append_text(state_text(task.state))
         else:
             value = _value_cell(item.value, item.kind, hyperlinks)
-        grid.add_row(item.label, value)
+        grid.add_row(safe_text(item.label), value)
         if item.kind == "status" and task.progress is not None:
             grid.add_row("Progress", _progress(task.progress))
     if not any(item.kind == "status" for item in task.summary):
@@ -67,7 +67,7 @@ def _section(section: Section, hyperlinks: bool) -> RenderableType:
     from rich.text import Text
 
     if not section.rows:
-        return Text.assemble((section.title, "bold"), ("  none", "dim"))
+        return Text.assemble(safe_text(section.title, "bold"), ("  none", "dim"))
     return _SectionTable(section, hyperlinks)
 
 
@@ -87,14 +87,15 @@ class _SectionTable:
 
         section = self.section
         count = section.count if section.count is not None else len(section.rows)
-        table = Table(title=f"{section.title} ({count})", title_justify="left", title_style="bold",
+        table = Table(title=safe_text(f"{section.title} ({count})"), title_justify="left", title_style="bold",
                       box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
         first_width = self._first_column_width(width)
         for position, column in enumerate(section.columns):
             if position in section.url_columns:
-                table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=URL_WIDTH)
+                table.add_column(safe_text(column), overflow="ellipsis", no_wrap=True, max_width=URL_WIDTH)
             else:
-                table.add_column(column, overflow="fold", min_width=first_width if position == 0 else None)
+                table.add_column(safe_text(column), overflow="fold",
+                                 min_width=first_width if position == 0 else None)
         for row in section.rows:
             table.add_row(*(_url_cell(cell, self.hyperlinks) if position in section.url_columns else safe_text(cell)
                             for position, cell in enumerate(row)))
