@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -89,3 +92,40 @@ def sandbox_profile_yaml(sandbox: RunningSandbox, name: str = "local", extra: st
              f"    token: {SANDBOX_TOKEN}", "    retries: 0"]
     lines += ["    " + line for line in extra.splitlines() if line.strip()]
     return "profiles:\n" + "\n".join(lines) + "\n"
+
+
+@contextlib.contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback port that refuses connections for as long as the block runs.
+
+    The port stays bound without listen(): a connection to it is refused (the kernel answers with a reset),
+    and no other process can take it meanwhile, as it could a port that was bound and closed again. Bound on
+    127.0.0.1 and, where the host has IPv6, on the same port of ::1 too (for `localhost` and `[::1]`).
+    """
+    for _ in range(50):
+        with contextlib.ExitStack() as held:
+            ipv4 = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            ipv4.bind(("127.0.0.1", 0))
+            port = ipv4.getsockname()[1]
+            if _hold_ipv6(held, port):
+                yield port
+                return
+    raise RuntimeError("no loopback port free on both 127.0.0.1 and ::1")
+
+
+def _hold_ipv6(held: contextlib.ExitStack, port: int) -> bool:
+    """Bind ::1 on ``port`` too; False when that port is taken there (pick another), True when bound or when
+    the host has no IPv6 loopback (nothing to take the port there)."""
+    try:
+        ipv6 = held.enter_context(socket.socket(socket.AF_INET6, socket.SOCK_STREAM))
+        ipv6.bind(("::1", port))
+    except OSError as error:
+        return error.errno != errno.EADDRINUSE
+    return True
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port where connections are refused for the whole test (see ``refused_port``)."""
+    with refused_port() as port:
+        yield port

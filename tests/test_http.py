@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -167,13 +166,6 @@ def serve() -> Iterator[Callable[..., LoopbackServer]]:
     yield start
     for server in servers:
         server.close()
-
-
-def free_port() -> int:
-    """A loopback port with nothing listening on it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def profile_yaml(endpoint: str, *, retries: int = 1, token: str = TOKEN, timeout: str = "{connect: 1, read: 3}",
@@ -346,8 +338,8 @@ def test_4xx_is_not_retried(cli, serve, use) -> None:
 # --- 2. network failures -------------------------------------------------------------------------------
 
 
-def test_connection_refused_is_exit_5(cli, use) -> None:
-    port = free_port()
+def test_connection_refused_is_exit_5(cli, use, closed_port) -> None:
+    port = closed_port
     use(f"http://127.0.0.1:{port}/prefix", retries=1)
 
     result = cli("eo", "get", "1")
@@ -439,8 +431,8 @@ def test_redirect_from_127_0_0_1_to_localhost_is_refused(cli, serve, use) -> Non
     assert len(server.requests) == 1  # the token did not follow to "localhost", though it is the same socket
 
 
-def test_redirect_to_https_of_same_host_is_refused(cli, serve, use) -> None:
-    server = serve(Reply(301, "", {"Location": f"https://127.0.0.1:{free_port()}/prefix" + DETAIL}))
+def test_redirect_to_https_of_same_host_is_refused(cli, serve, use, closed_port) -> None:
+    server = serve(Reply(301, "", {"Location": f"https://127.0.0.1:{closed_port}/prefix" + DETAIL}))
     use(server.endpoint)
 
     result = cli("eo", "get", "1")
@@ -523,8 +515,8 @@ def test_allow_http_lifts_the_refusal(cli, use) -> None:
 
 
 @pytest.mark.parametrize("endpoint", ["http://localhost:{port}/prefix", "http://[::1]:{port}/prefix"])
-def test_plain_http_to_loopback_names_is_allowed(cli, use, endpoint: str) -> None:
-    use(endpoint.format(port=free_port()), retries=0)
+def test_plain_http_to_loopback_names_is_allowed(cli, use, closed_port, endpoint: str) -> None:
+    use(endpoint.format(port=closed_port), retries=0)
 
     result = cli("eo", "get", "1")
 
@@ -1009,11 +1001,11 @@ def test_invalid_auth_header_name_is_exit_6(cli, serve, use) -> None:
     assert server.requests == []
 
 
-def test_direct_client_errors_are_taskctl_errors(serve) -> None:
+def test_direct_client_errors_are_taskctl_errors(serve, closed_port) -> None:
     server = serve(Reply(307, "", {"Location": "http://127.0.0.2:1/"}))
     with pytest.raises(ResponseError):
         post(client_for(server), server)
     with pytest.raises(NetworkError):
-        closed = f"http://127.0.0.1:{free_port()}"
+        closed = f"http://127.0.0.1:{closed_port}"
         HttpClient(Profile(name="direct", provider="eo", endpoint=closed, retries=0)).request(
             "POST", closed + "/x", headers={}, json_body={})

@@ -173,12 +173,7 @@ def test_the_file_table_keeps_every_column_on_80_columns(cli, drive) -> None:
     assert header.split() == ["fileId", "fileName", "code", "msg", "status"]
 
 
-def test_network_and_configuration_failures(cli, profiles_file, monkeypatch) -> None:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
+def test_network_and_configuration_failures(cli, profiles_file, monkeypatch, closed_port) -> None:
     write_profiles(profiles_file, "profiles:\n  drive:\n    provider: koodrive\n"
                    f"    endpoint: http://127.0.0.1:{closed_port}\n    share_id: s\n    retries: 0\n")
     no_token = cli("koodrive", "get", "t")

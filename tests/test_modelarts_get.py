@@ -203,12 +203,7 @@ def test_a_signature_echoed_by_the_server_is_hidden(cli, profiles_file, monkeypa
         server.shutdown()
 
 
-def test_network_and_configuration_failures(cli, sandbox, profiles_file, monkeypatch) -> None:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
+def test_network_and_configuration_failures(cli, sandbox, profiles_file, monkeypatch, closed_port) -> None:
     write_profiles(profiles_file, "profiles:\n  ma:\n    provider: modelarts\n"
                    f"    endpoint: http://127.0.0.1:{closed_port}\n    project_id: p\n    retries: 0\n"
                    f"    access_key: {SANDBOX_ACCESS_KEY}\n")

@@ -31,12 +31,11 @@ def test_ctrl_c_during_a_watch_exits_130_with_one_line() -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        first = proc.stderr.readline()
+        first = proc.stderr.readline()  # the watch is under way (in the sleep between polls, or in a request)
         assert first.startswith("taskctl: eo task 702: running")
-        time.sleep(0.3)  # in the sleep between polls, or in a request: either way
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=15)
+        out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert out == ""
     assert [line for line in err.splitlines() if line.strip()][-1] == "taskctl: interrupted"
@@ -71,10 +70,13 @@ def test_timeout_in_a_script_prints_the_last_task_and_exits_8() -> None:
     assert "timed out: eo task 702 is still running" in proc.stderr
 
 
-def _read_all(fd: int, proc: subprocess.Popen, deadline: float) -> bytes:
-    """Everything the child writes to the terminal, read as it comes (a full pty buffer would block it)."""
-    chunks = []
-    while time.monotonic() < deadline:
+def _read_all(fd: int, proc: subprocess.Popen, until: bytes | None = None, timeout: float = 60) -> bytes:
+    """What the child writes to the terminal, read as it comes (a full pty buffer would block it): until the
+    child closes the terminal, or until ``until`` has appeared. ``timeout`` only bounds a hung child."""
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    while not (until is not None and until in b"".join(chunks)):
+        assert time.monotonic() < deadline, f"waited {timeout}s for {until!r}: {b''.join(chunks)!r}"
         ready, _, _ = select.select([fd], [], [], 0.1)
         if ready:
             try:
@@ -92,15 +94,17 @@ def _read_all(fd: int, proc: subprocess.Popen, deadline: float) -> bytes:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty semantics checked on Linux")
 def test_on_a_terminal_the_live_display_redraws_on_stderr_and_stdout_stays_json() -> None:
     main, child = pty.openpty()
+    # Each state lasts one interval: long enough for the live display (4 redraws a second) to show it, even on
+    # a loaded machine.
     proc = subprocess.Popen([TASKCTL, "koodrive", "watch", "task-advancing", "--profile", "sandbox",
-                             "--interval", "0.5", "--json"],
+                             "--interval", "1", "--json"],
                             stdout=subprocess.PIPE, stderr=child, stdin=subprocess.DEVNULL,
                             env=_env(TERM="xterm-256color", COLUMNS="100"))
     os.close(child)
     try:
-        screen = _read_all(main, proc, time.monotonic() + 30).decode("utf-8", "replace")
+        screen = _read_all(main, proc).decode("utf-8", "replace")
         out = proc.stdout.read().decode() if proc.stdout else ""
-        proc.wait(timeout=15)
+        proc.wait(timeout=60)
     finally:
         os.close(main)
     assert proc.returncode == 0
@@ -122,10 +126,10 @@ def test_ctrl_c_on_a_terminal_erases_the_live_display_and_restores_the_cursor() 
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     os.close(child)
     try:
-        screen = _read_all(main, proc, time.monotonic() + 1.5)
+        screen = _read_all(main, proc, until=b"running")  # the live display is up, showing the task
         proc.send_signal(signal.SIGINT)
-        screen += _read_all(main, proc, time.monotonic() + 15)
-        proc.wait(timeout=15)
+        screen += _read_all(main, proc)
+        proc.wait(timeout=60)
     finally:
         os.close(main)
     text = screen.decode("utf-8", "replace")
