@@ -266,9 +266,11 @@ def watch_task(app: AppContext, provider: str, task_id: str, fetcher: Fetcher, p
     Prints nothing on stdout and decides no exit code: the caller does (``run_watch``, or a command that
     waits for a task before doing more, e.g. a download).
     """
+    from taskctl.http import time_budget
     from taskctl.watch_view import watch_display
 
-    with watch_display(app, provider, task_id, clock) as observer:
+    # --timeout bounds the HTTP layer too: its retries and Retry-After waits end with the watch.
+    with watch_display(app, provider, task_id, clock) as observer, time_budget(policy.timeout):
         return watch(lambda: fetcher.fetch(task_id), policy, clock=clock, sleep=sleep, observer=observer)
 
 

@@ -725,7 +725,7 @@ def test_http_404_with_html_hints_at_the_endpoint(cli, serve, use) -> None:
 
     result = cli("eo", "get", "1")
 
-    assert_clean_error(result, 1, "404", "endpoint")
+    assert_clean_error(result, 6, "404", "endpoint looks wrong", server.endpoint)  # not the API: a config error
     assert len(server.requests) == 1
 
 

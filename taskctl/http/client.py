@@ -19,7 +19,7 @@ from taskctl.config import Profile
 from taskctl.errors import ConfigError, NetworkError, ResponseError, TaskctlError
 from taskctl.http import failures
 from taskctl.http.deadline import Deadline, Watchdog, budget_end
-from taskctl.http.destination import Origin, UnusableURL, judge, proxies_for
+from taskctl.http.destination import Origin, UnusableURL, check_characters, judge, proxies_for
 from taskctl.http.redact import Redactor, redact_query, redact_signature_params, secret_query_values
 from taskctl.http.session import POOL_SIZE as POOL_SIZE
 
@@ -152,12 +152,11 @@ class HttpClient:
         attempt = 0
         while True:
             outcome = self._attempt(send)
-            if isinstance(outcome, TaskctlError):
-                error, retryable = outcome, outcome.retryable  # type: ignore[attr-defined]
-                if not retryable or attempt >= self.profile.retries:
-                    raise error
+            if isinstance(outcome, _Failed):
+                if not outcome.retryable or attempt >= self.profile.retries:
+                    raise outcome.error
                 delay = self._backoff(attempt)
-                what = error.message
+                what = outcome.error.message
             else:
                 response = outcome
                 if response.status_code not in RETRY_STATUSES or attempt >= self.profile.retries:
@@ -169,16 +168,16 @@ class HttpClient:
             if time.monotonic() + delay >= send.end:  # no time left for another attempt: this one stands
                 left = max(0.0, send.end - time.monotonic())
                 self._trace(f"! {what}; no retry: the request's deadline is {left:.1f} s away")
-                if isinstance(outcome, TaskctlError):
-                    raise outcome
+                if isinstance(outcome, _Failed):
+                    raise outcome.error
                 return outcome
             self._trace(f"! {what}; retry {attempt + 1}/{self.profile.retries} in {delay:.1f} s")
-            if not isinstance(outcome, TaskctlError):
+            if not isinstance(outcome, _Failed):
                 outcome.close()
             self.sleep(delay)
             attempt += 1
 
-    def _attempt(self, send: _Send) -> requests.Response | TaskctlError:
+    def _attempt(self, send: _Send) -> requests.Response | _Failed:
         """One attempt: the response (its body read unless streamed), or the error it ended in."""
         import requests
 
@@ -193,24 +192,35 @@ class HttpClient:
         started = time.monotonic()
         try:
             with self._watchdog.guard(deadline):
-                response = self.session.send(
-                    prepared, stream=True, allow_redirects=False, verify=self._verify(),
-                    timeout=(min(self.profile.timeouts.connect, deadline.seconds),
-                             min(self.profile.timeouts.read, deadline.seconds)),
-                    proxies=proxies_for(origin, prepared.url or ""))
+                response = self._send_prepared(prepared, origin, deadline)
                 if not send.stream and not response.is_redirect:
                     self._read_answer(response, str(origin))
         except requests.RequestException as exc:
             return self._failure(exc, str(origin), deadline)
+        if deadline.expired:  # the shut socket may read as a short but complete answer
+            response.close()
+            return self._failure(None, str(origin), deadline)
         self._note_url_secrets(response.headers.get("Location"))
         self._trace_response(response, time.monotonic() - started, streamed=send.stream)
         return response
 
-    def _failure(self, exc: requests.RequestException, host: str, deadline: Deadline) -> TaskctlError:
-        error = failures.deadline_error(host, deadline.seconds) if deadline.expired else \
-            failures.network_error(self.profile, host, exc)
-        error.retryable = not deadline.expired and failures.transient(exc)  # type: ignore[attr-defined]
-        return error
+    def _send_prepared(self, prepared: requests.PreparedRequest, origin: Origin,
+                       deadline: Deadline) -> requests.Response:
+        """Straight to the adapter: Session.send would also parse a redirect's Location (and may crash on it)."""
+        from requests.cookies import extract_cookies_to_jar
+
+        url = prepared.url or ""
+        response = self.session.get_adapter(url).send(
+            prepared, stream=True, verify=self._verify(), proxies=proxies_for(origin, url),
+            timeout=(min(self.profile.timeouts.connect, deadline.seconds),
+                     min(self.profile.timeouts.read, deadline.seconds)))
+        extract_cookies_to_jar(self.session.cookies, prepared, response.raw)
+        return response
+
+    def _failure(self, exc: requests.RequestException | None, host: str, deadline: Deadline) -> _Failed:
+        if deadline.expired or exc is None:
+            return _Failed(failures.deadline_error(host, deadline.seconds), retryable=False)
+        return _Failed(failures.network_error(self.profile, host, exc), retryable=failures.transient(exc))
 
     def _read_answer(self, response: requests.Response, host: str) -> None:
         """Read the whole (decoded) body into ``response.content``, refusing more than MAX_ANSWER_BYTES."""
@@ -270,6 +280,7 @@ class HttpClient:
             raise ResponseError(f"{_host_port(url)} answered HTTP {response.status_code} (a redirect) without a "
                                 "Location")
         try:
+            check_characters(location)  # before urljoin, which silently drops tabs and line breaks
             target = urljoin(url, location)
             origin = judge(target)
         except (ValueError, UnusableURL) as exc:
@@ -380,6 +391,14 @@ class _Send:
     sign: Signer | None
     stream: bool
     end: float
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """An attempt that got no usable answer, and whether another attempt may help."""
+
+    error: TaskctlError
+    retryable: bool
 
 
 _TRACE_LOCK = threading.Lock()

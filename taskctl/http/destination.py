@@ -52,8 +52,7 @@ def judge(url: str) -> Origin:
     from urllib3.exceptions import LocationParseError
     from urllib3.util import parse_url
 
-    if not url.isprintable() or any(char.isspace() or char == "\\" for char in url):
-        raise UnusableURL("it holds a backslash, a blank or a control character")
+    check_characters(url)
     try:
         split = urlsplit(url)
         split_port = split.port
@@ -73,6 +72,12 @@ def judge(url: str) -> Origin:
     if (parsed.scheme or "").lower() != scheme or their_host != host or (parsed.port or DEFAULT_PORTS[scheme]) != port:
         raise UnusableURL("URL parsers read its host differently")
     return Origin(scheme, host, port)
+
+
+def check_characters(url: str) -> None:
+    """Backslashes, blanks and control characters: parsers drop, keep or reinterpret them differently."""
+    if not url.isprintable() or any(char.isspace() or char == "\\" for char in url):
+        raise UnusableURL("it holds a backslash, a blank or a control character")
 
 
 def _ascii_host(host: str) -> str:

@@ -28,7 +28,11 @@ def _is_secret_param(pair: str) -> bool:
 def secret_query_values(url: str) -> list[str]:
     """The values of a URL's signature/token query parameters, as written in it and percent-decoded."""
     values: list[str] = []
-    for pair in urlsplit(url).query.split("&"):
+    try:
+        query = urlsplit(url).query
+    except ValueError:  # a malformed URL (bad brackets): its query is still the text after '?'
+        query = url.partition("?")[2].partition("#")[0]
+    for pair in query.split("&"):
         if "=" in pair and _is_secret_param(pair):
             value = pair.split("=", 1)[1]
             values += [value, unquote_plus(value)]

@@ -12,6 +12,7 @@ from taskctl import jsonio
 from taskctl.config import Profile
 from taskctl.errors import (
     AuthError,
+    ConfigError,
     NotFoundError,
     RateLimitError,
     ResponseError,
@@ -66,9 +67,32 @@ class ProviderModule(Protocol):
 MAX_JSON_DEPTH = 100  # no API answer nests deeper; renderers recurse, so deeper input must stop here
 
 
-def decode_json(response: requests.Response, what: str) -> Any:
-    """The response body as JSON (numbers kept exact), or a ResponseError that says what came instead."""
+def decode_json(response: requests.Response, what: str, profile: Profile) -> Any:
+    """The response body as JSON (numbers kept exact), or a ResponseError that says what came instead.
+
+    A 404 that is not JSON comes from something in front of the API, not from it: a ConfigError (wrong endpoint).
+    """
     host = response.url.split("/")[2].rsplit("@", 1)[-1] if "://" in response.url else response.url
+    try:
+        return _decode_json(response, what, host)
+    except _NotJson as error:
+        if response.status_code == 404:
+            raise wrong_endpoint(what, profile, error.got) from None
+        raise
+
+
+def wrong_endpoint(what: str, profile: Profile, got: str) -> ConfigError:
+    """A 404 that is not the API's own answer: the endpoint (or its path prefix) does not lead to the API."""
+    return ConfigError(f"{what}: HTTP 404 with {got}, not the {profile.provider} API's own answer: the endpoint looks "
+                       "wrong", f"check `endpoint:` of profile '{profile.name}' ({profile.endpoint})")
+
+
+def is_gateway_code(code: Any) -> bool:
+    """An API gateway's own error code (Huawei Cloud APIG: APIGW.0101 "The API does not exist")."""
+    return isinstance(code, str) and code.upper().startswith("APIGW")
+
+
+def _decode_json(response: requests.Response, what: str, host: str) -> Any:
     text = _body_text(response)
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     stripped = text.lstrip()
@@ -131,9 +155,15 @@ def _non_json(response: requests.Response, host: str, what: str, got: str) -> Ta
     if status == 429:
         return RateLimitError(f"{what}: {host} is rate limiting requests (HTTP 429), still after retries",
                             "wait a minute and try again; fetch fewer ids at once")
-    if status == 404:
-        hint = "the endpoint path looks wrong: check the profile's endpoint"
-    return ResponseError(f"{what}: HTTP {status} from {host} with {got}, not the API's JSON", hint)
+    return _NotJson(f"{what}: HTTP {status} from {host} with {got}, not the API's JSON", hint, got=got)
+
+
+class _NotJson(ResponseError):
+    """An answer that is not JSON at all; ``got`` says what it was instead."""
+
+    def __init__(self, message: str, hint: str | None, *, got: str) -> None:
+        super().__init__(message, hint)
+        self.got = got
 
 
 def error_for(code: int | str, status: int, what: str, service_text: str, profile: Profile) -> TaskctlError:

@@ -10,7 +10,7 @@ from taskctl.errors import ResponseError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import describe_value, json_type
 from taskctl.model import Field, Section, State, Task, TaskResult
-from taskctl.providers.base import FetchOptions, decode_json, error_for
+from taskctl.providers.base import FetchOptions, decode_json, error_for, wrong_endpoint
 from taskctl.secrets import Secret
 
 NAME = "eo"
@@ -49,7 +49,7 @@ class EoFetcher:
         response = self.client.request(
             "POST", self.profile.endpoint + PATH, json_body={"taskId": int(task_id)},
             headers={self.profile.auth_header: self.secret.value, "Accept": "application/json"})
-        body = decode_json(response, what)
+        body = decode_json(response, what, self.profile)
         code = body.get("code") if isinstance(body, dict) else None
         if response.status_code == 200 and code in (200, "200"):
             data = body.get("data")
@@ -58,6 +58,8 @@ class EoFetcher:
                                     "the service may not speak this API version; --debug shows its answer")
             return TaskResult(raw=data, task=normalize(data, task_id))
         if not isinstance(body, dict) or "code" not in body:
+            if response.status_code == 404:  # the API's errors carry `code`: this 404 is from something else
+                raise wrong_endpoint(what, self.profile, f"JSON without `code` ({json_type(body)})")
             if response.status_code == 200:
                 raise ResponseError(f"{what}: the answer has no `code`; it is not this API's response shape")
             code = response.status_code

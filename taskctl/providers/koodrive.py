@@ -19,7 +19,7 @@ from taskctl.errors import (
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, json_type
 from taskctl.model import Field, Section, State, Task, TaskResult
-from taskctl.providers.base import FetchOptions, decode_json, parse_opaque_id
+from taskctl.providers.base import FetchOptions, decode_json, is_gateway_code, parse_opaque_id, wrong_endpoint
 from taskctl.secrets import Secret
 
 NAME = "koodrive"
@@ -77,7 +77,9 @@ class KooDriveFetcher:
         if self.trace_id:
             headers["X-Traceid"] = self.trace_id
         response = self.client.request("POST", self.profile.endpoint + PATH, headers=headers, json_body=body)
-        answer = decode_json(response, what)
+        answer = decode_json(response, what, self.profile)
+        if response.status_code == 404 and not _own_error(answer):
+            raise wrong_endpoint(what, self.profile, f"JSON that is not a KooDrive error ({json_type(answer)})")
         if not isinstance(answer, dict):
             raise ResponseError(f"{what}: the answer is {json_type(answer)}, not this API's response object")
         if response.status_code == 200 and str(answer.get("code")) == "0":
@@ -89,6 +91,15 @@ class KooDriveFetcher:
             return TaskResult(raw=task, task=normalize(task, task_id, files),
                               companions=(("taskInfos", files),) if "taskInfos" in answer else ())
         raise _error(what, response.status_code, answer, self.profile)
+
+
+def _own_error(answer: Any) -> bool:
+    """KooDrive's error shapes: `{"code": 13000309, "msg": ...}` or `{"error_code": ..., "error_msg": ...}`."""
+    if not isinstance(answer, dict):
+        return False
+    if "error_code" in answer:
+        return not is_gateway_code(answer["error_code"])
+    return "code" in answer and ("msg" in answer or "message" in answer)
 
 
 def _error(what: str, status: int, answer: dict[str, Any], profile: Profile) -> TaskctlError:

@@ -21,7 +21,7 @@ from taskctl.errors import (
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, dumps, json_type
 from taskctl.model import Field, Section, State, Task, TaskResult
-from taskctl.providers.base import FetchOptions, decode_json, parse_opaque_id
+from taskctl.providers.base import FetchOptions, decode_json, parse_opaque_id, wrong_endpoint
 from taskctl.secrets import Secret
 
 NAME = "modelarts"
@@ -69,7 +69,9 @@ class ModelArtsFetcher:
                                        sign=self._signer() if self._signs else None)
         request_id = response.headers.get("X-Request-Id")
         try:
-            body = decode_json(response, what)
+            body = decode_json(response, what, self.profile)
+            if response.status_code == 404 and not _own_error(body):
+                raise wrong_endpoint(what, self.profile, f"JSON that is not a ModelArts error ({json_type(body)})")
         except TaskctlError as error:
             if request_id:
                 error.message += f" (request id {request_id})"
@@ -102,6 +104,12 @@ class ModelArtsFetcher:
             return sign_request(method, url, headers, body, access_key, secret_key, security_token=token)
 
         return sign
+
+
+def _own_error(body: Any) -> bool:
+    """ModelArts' errors: `{"error_code": "ModelArts.4352", "error_msg": ...}` (a gateway's code is not one)."""
+    code = body.get("error_code") if isinstance(body, dict) else None
+    return isinstance(code, str) and code.startswith("ModelArts.")
 
 
 def _error(what: str, status: int, body: Any, request_id: str | None, profile: Profile) -> TaskctlError:

@@ -1,0 +1,579 @@
+# ruff: noqa: F811 - the fixtures serve and use come from test_http
+"""Hostile servers and proxies against the HTTP policy: where credentials may go, how long and how much.
+
+Every server here is a real socket on a loopback address (127.0.0.2 stands for "another host"); what it
+received is asserted byte for byte. Nothing mocks the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import write_profiles
+from test_http import TOKEN, LoopbackServer, Reply, assert_clean_error, ok, profile_yaml, serve, task, use  # noqa: F401
+
+from taskctl.http import MAX_ANSWER_BYTES
+
+SECRET_KEY = "hostile-secret-key-0123456789"
+ACCESS_KEY = "HOSTILEACCESSKEY0001"
+SECURITY_TOKEN = "hostile-security-token-9876543210"
+TASKCTL = Path(sys.executable).with_name("taskctl")
+
+
+# --- raw sockets: a host that records every byte, a server that drips --------------------------------------
+
+
+class RawServer:
+    """A listening socket on ``host``; each connection is handed to ``handler`` in a thread; bytes are recorded."""
+
+    def __init__(self, host: str = "127.0.0.1", handler: Callable[[socket.socket, RawServer], None] | None = None):
+        self.listener = socket.create_server((host, 0))
+        self.host, self.port = host, self.listener.getsockname()[1]
+        self.handler = handler or _read_until_closed
+        self.received = bytearray()
+        self.connections = 0
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def record(self, data: bytes) -> None:
+        with self.lock:
+            self.received += data
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            self.handler(conn, self)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+def _read_until_closed(conn: socket.socket, server: RawServer) -> None:
+    conn.settimeout(10)
+    while data := conn.recv(65536):
+        server.record(data)
+
+
+def _read_request(conn: socket.socket, server: RawServer) -> bytes:
+    data = b""
+    conn.settimeout(10)
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    server.record(data)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(rest) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+        server.record(chunk)
+    return head
+
+
+@pytest.fixture
+def raw() -> Iterator[Callable[..., RawServer]]:
+    servers: list[RawServer] = []
+
+    def start(host: str = "127.0.0.1", handler: Callable[[socket.socket, RawServer], None] | None = None) -> RawServer:
+        server = RawServer(host, handler)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def other_host(raw: Callable[..., RawServer]) -> RawServer:
+    """A listener on 127.0.0.2: "another host" that must receive nothing."""
+    try:
+        return raw("127.0.0.2")
+    except OSError:
+        pytest.skip("127.0.0.2 is not a loopback address here")
+
+
+# --- credentials of every kind ---------------------------------------------------------------------------
+
+PROFILES = {
+    "eo-authorization": ("eo", f"    token: {TOKEN}\n", "/processtask/query/task/detail"),
+    "eo-x-api-key": ("eo", f"    token: {TOKEN}\n    auth_header: X-API-Key\n", "/processtask/query/task/detail"),
+    "koodrive-bearer": ("koodrive", f"    token: {TOKEN}\n    share_id: s1\n", "/koodrive/ose/v1/share/taskDetail"),
+    "modelarts-token": ("modelarts", f"    token: {TOKEN}\n    project_id: p1\n", "/v2/p1/processor-tasks/t1"),
+    "modelarts-aksk": ("modelarts", f"    project_id: p1\n    access_key: {ACCESS_KEY}\n", "/v2/p1/processor-tasks/t1"),
+}
+SECRETS = (TOKEN, SECRET_KEY, SECURITY_TOKEN)
+
+
+def write_provider_profile(profiles_file: Path, kind: str, endpoint: str, extra: str = "") -> str:
+    provider, keys, _path = PROFILES[kind]
+    text = (f"profiles:\n  test:\n    provider: {provider}\n    endpoint: {endpoint}\n    retries: 0\n"
+            f"    timeout: {{connect: 2, read: 5, total: 10}}\n{keys}{extra}")
+    write_profiles(profiles_file, text)
+    return provider
+
+
+def task_id_for(provider: str) -> str:
+    return {"eo": "1", "koodrive": "t1", "modelarts": "t1"}[provider]
+
+
+@pytest.fixture
+def aksk_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TASKCTL_SECRET_KEY", SECRET_KEY)
+    monkeypatch.setenv("TASKCTL_SECURITY_TOKEN", SECURITY_TOKEN)
+
+
+def assert_no_secret(*texts: str | bytes) -> None:
+    for text in texts:
+        data = text.encode() if isinstance(text, str) else bytes(text)
+        for secret in SECRETS:
+            assert secret.encode() not in data, data[:2000]
+        assert b"Signature=" not in data and b"signature=" not in data.lower(), data[:2000]
+
+
+# --- 1. redirects judged by the parser that connects -----------------------------------------------------
+
+CONFUSING_LOCATIONS = [
+    "http://{other}\\@127.0.0.1:{port}/x",  # urllib.parse: 127.0.0.1; urllib3 and WHATWG: the other host
+    "http://{other}\\\\@127.0.0.1:{port}/x",
+    "http:\\\\{other}/x",
+    "http://{other}#@127.0.0.1:{port}/x",
+    "http://{other}?@127.0.0.1:{port}/x",
+    "http://127.0.0.1:{port}@{other}/x",
+    "http://u:p@127.0.0.1:{port}/x",
+    "//{other}/x",
+    "http://{other}%2f@127.0.0.1:{port}/x",
+    "http://127.0.0.1:{port}:{port}/x",
+    "http://[127.0.0.2]:{port}/x",
+    "http://127.0.0.1:99999/x",
+    "http://127.0.0.1:+{port}/x",
+    "http://127.0.0.1: {port}/x",
+    "http://127.0.0.1:{port}\t/x",
+    "http://[::ffff:127.0.0.2]:{port}/x",
+    "HTTP://{other}/x",
+]
+
+
+@pytest.mark.parametrize("kind", sorted(PROFILES))
+@pytest.mark.parametrize("location", CONFUSING_LOCATIONS)
+def test_confusing_redirects_send_nothing_anywhere_else(cli, serve, raw, profiles_file, aksk_env, kind: str,
+                                                         location: str) -> None:
+    other = other_host(raw)
+    target = location.format(other=f"127.0.0.2:{other.port}", port="{port}")
+    server = serve(lambda _seen, _i: Reply(302, "", {"Location": target.format(port=server.port)}))
+    provider = write_provider_profile(profiles_file, kind, server.url)
+
+    result = cli(provider, "get", task_id_for(provider), "--debug")
+
+    assert result.exit_code == 1, (result.exit_code, result.stderr)
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert other.connections == 0 and bytes(other.received) == b""
+    assert len(server.requests) == 1
+    assert_no_secret(result.stderr)
+    assert "127.0.0.2" not in "".join(line for line in result.stderr.splitlines() if line.startswith("> "))
+
+
+@pytest.mark.parametrize("location", ["http://127.0.0.1:99999/x", "http://[127.0.0.2]/", "http://[::1/x",
+                                      "http://127.0.0.1:0x50/", "http://\x00evil/", "ftp://127.0.0.1/x"])
+def test_malformed_locations_are_a_clean_error(cli, serve, use, location: str) -> None:
+    server = serve(Reply(302, "", {"Location": location}))
+    use(server.endpoint, retries=0)
+
+    result = cli("eo", "get", "1")
+
+    assert_clean_error(result, 1, "redirected to a url taskctl does not follow")
+
+
+def test_a_same_origin_redirect_still_works(cli, serve, use) -> None:
+    server = serve(lambda seen, _i: ok(1) if seen.path.startswith("/moved") else
+                   Reply(302, "", {"Location": f"http://127.0.0.1:{server.port}/moved/x"}))
+    use(server.endpoint, retries=0)
+
+    result = cli("eo", "get", "1", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    assert [seen.headers.get("authorization") for seen in server.requests] == [TOKEN, TOKEN]
+
+
+# --- 2. proxies never see loopback traffic -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variable", ["ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy"])
+def test_a_proxy_from_the_environment_never_sees_a_loopback_request(cli, serve, use, raw, monkeypatch,
+                                                                      variable: str) -> None:
+    proxy = raw()
+    server = serve(ok(1))
+    use(server.endpoint, retries=0)
+    monkeypatch.setenv(variable, proxy.url)
+
+    result = cli("eo", "get", "1", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    assert proxy.connections == 0 and bytes(proxy.received) == b""
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("proxy_url", ["socks5h://127.0.0.1:9", "socks5://user:pw@127.0.0.1:9", "garbage"])
+def test_the_sandbox_works_whatever_all_proxy_says(cli, monkeypatch, proxy_url: str) -> None:
+    monkeypatch.setenv("ALL_PROXY", proxy_url)
+
+    result = cli("eo", "get", "702", "--profile", "sandbox", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["id"] == 702
+
+
+def test_a_remote_https_endpoint_goes_through_the_proxy_without_the_token(cli, raw, profiles_file,
+                                                                           monkeypatch) -> None:
+    def refuse_tunnel(conn: socket.socket, server: RawServer) -> None:
+        _read_request(conn, server)
+        conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    proxy = raw(handler=refuse_tunnel)
+    write_profiles(profiles_file, profile_yaml("https://eo.example.invalid/api", retries=0))
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+
+    result = cli("eo", "get", "1")
+
+    assert result.exit_code == 5, result.stderr
+    assert "proxy" in result.stderr.lower() and "internal error" not in result.stderr
+    assert bytes(proxy.received).startswith(b"CONNECT eo.example.invalid:443 HTTP/1.")
+    assert TOKEN.encode() not in bytes(proxy.received)
+
+
+def test_no_proxy_is_honoured_for_remote_hosts(cli, raw, profiles_file, monkeypatch) -> None:
+    proxy = raw()
+    write_profiles(profiles_file, profile_yaml("https://eo.example.invalid/api", retries=0,
+                                               timeout="{connect: 1, read: 1, total: 3}"))
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "example.invalid")
+
+    result = cli("eo", "get", "1")
+
+    assert result.exit_code == 5, result.stderr
+    assert proxy.connections == 0
+
+
+def test_a_socks_proxy_without_pysocks_is_a_config_error(cli, profiles_file, monkeypatch) -> None:
+    pytest.importorskip("requests")
+    try:
+        import socks  # noqa: F401
+        pytest.skip("PySocks is installed")
+    except ImportError:
+        pass
+    write_profiles(profiles_file, profile_yaml("https://eo.example.invalid/api", retries=0))
+    monkeypatch.setenv("ALL_PROXY", "socks5h://user:proxy-pass-123@127.0.0.1:9")
+
+    result = cli("eo", "get", "1")
+
+    assert_clean_error(result, 6, "socks", "pysocks")
+    assert "proxy-pass-123" not in result.stderr
+
+
+# --- 3. redaction of escaped echoes ----------------------------------------------------------------------
+
+
+def _escaped_forms(secret: str) -> list[str]:
+    every = "".join(f"\\u{ord(c):04x}" for c in secret)
+    first = f"\\u{ord(secret[0]):04X}" + secret[1:]
+    gson = secret.replace("-", "\\u002d")
+    percent_upper = "".join(f"%{b:02X}" for b in secret.encode())
+    percent_mixed = secret[:3] + "".join(f"%{b:02x}" for b in secret[3:].encode())
+    html = "".join(f"&#{ord(c)};" for c in secret)
+    html_hex = secret[:2] + "".join(f"&#x{ord(c):x};" for c in secret[2:])
+    return [secret, every, first, gson, percent_upper, percent_mixed, html, html_hex, secret.replace("-", "\\-")]
+
+
+def test_debug_hides_every_escaped_echo_of_the_token(cli, serve, use) -> None:
+    forms = _escaped_forms(TOKEN)
+    body = json.dumps({"code": 401, "message": "bad token", "data": None}).encode()[:-1] + b", " + b", ".join(
+        f'"echo{i}": "{form}"'.encode() for i, form in enumerate(forms)) + b"}"
+    server = serve(Reply(401, body, {"X-Echo": forms[4], "WWW-Authenticate": f'Bearer error="{forms[6]}"'}))
+    use(server.endpoint, retries=0)
+
+    result = cli("eo", "get", "1", "--debug")
+
+    assert result.exit_code == 4
+    for form in forms[:-1]:
+        assert form not in result.stderr, form
+    assert "***" in result.stderr
+
+
+def test_an_error_message_echoing_the_escaped_token_is_hidden(cli, serve, use) -> None:
+    escaped = "".join(f"\\u{ord(c):04x}" for c in TOKEN)
+    server = serve(Reply(200, '{"code": 500, "message": "token ' + escaped + ' rejected", "data": null}'))
+    use(server.endpoint, retries=0)
+
+    result = cli("eo", "get", "1")
+
+    assert result.exit_code == 1
+    assert TOKEN not in result.stderr and "***" in result.stderr
+
+
+def test_a_gson_escaped_signature_parameter_is_hidden(cli, serve, use) -> None:
+    link = "https://obs.example.com/f.tif?X-Amz-Signature\\u003dabcdef0123456789\\u0026X-Amz-Date\\u003d1"
+    server = serve(Reply(200, '{"code": 200, "message": "ok", "data": {"id": 1, "link": "' + link + '"}}'))
+    use(server.endpoint, retries=0)
+
+    result = cli("eo", "get", "1", "--debug", "--json")
+
+    assert result.exit_code == 0
+    assert "abcdef0123456789" not in result.stderr
+
+
+# --- 5. a total deadline, and watch --timeout over the HTTP layer's own waits --------------------------------
+
+
+def _drip(payload: bytes, pause: float) -> Callable[[socket.socket, RawServer], None]:
+    def handler(conn: socket.socket, server: RawServer) -> None:
+        _read_request(conn, server)
+        for byte in payload:
+            if server.stop.is_set():
+                return
+            conn.sendall(bytes([byte]))
+            time.sleep(pause)
+
+    return handler
+
+
+DRIPPED_HEADERS = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 20) for i in range(200))
+DRIPPED_BODY_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+
+
+@pytest.mark.parametrize("payload", [DRIPPED_HEADERS, DRIPPED_BODY_HEAD + b'{"code": 200, "data": ' + b" " * 99000],
+                         ids=["headers", "body"])
+def test_a_dripping_server_is_cut_at_the_deadline(cli, raw, profiles_file, payload: bytes) -> None:
+    server = raw(handler=_drip(payload, 0.05))  # a byte every 50 ms: never a read timeout
+    write_profiles(profiles_file, profile_yaml(server.url, retries=2, timeout="{connect: 1, read: 2, total: 1.5}"))
+
+    started = time.monotonic()
+    result = cli("eo", "get", "1")
+    elapsed = time.monotonic() - started
+
+    assert_clean_error(result, 5, "did not finish answering within 1.5 s", "deadline")
+    assert elapsed < 15, elapsed  # the deadline holds across retries (1.5 s plus scheduling)
+    assert server.connections == 1  # no retry once the deadline has passed
+
+
+def test_watch_timeout_bounds_retry_after_waits(cli, serve, use) -> None:
+    server = serve(Reply(429, {"code": 429, "message": "slow down"}, {"Retry-After": "100000"}))
+    use(server.endpoint, retries=3)
+
+    started = time.monotonic()
+    result = cli("eo", "watch", "1", "--timeout", "2", "--interval", "1")
+    elapsed = time.monotonic() - started
+
+    assert result.exit_code == 1, result.stderr  # no task was ever seen: the last error, not 8
+    assert "429" in result.stderr and "internal error" not in result.stderr
+    assert elapsed < 20, elapsed  # 2 s, plus the last poll's allowance; 180 s before
+    assert len(server.requests) <= 4
+
+
+def test_watch_timeout_ends_a_dripping_poll(cli, raw, profiles_file) -> None:
+    server = raw(handler=_drip(DRIPPED_HEADERS, 0.05))
+    write_profiles(profiles_file, profile_yaml(server.url, retries=3))  # total deadline: the default 120 s
+
+    started = time.monotonic()
+    result = cli("eo", "watch", "1", "--timeout", "1", "--interval", "1")
+    elapsed = time.monotonic() - started
+
+    assert result.exit_code == 5, result.stderr
+    assert elapsed < 25, elapsed
+
+
+# --- 6. a cap on what an answer may cost --------------------------------------------------------------------
+
+
+class _MeasuredPopen(subprocess.Popen):  # type: ignore[type-arg]
+    """Popen that reaps its child with wait4, keeping the child's own peak RSS (KiB)."""
+
+    peak_rss = 0
+
+    def _try_wait(self, wait_flags: int) -> tuple[int, int]:
+        try:
+            pid, status, usage = os.wait4(self.pid, wait_flags)
+        except ChildProcessError:
+            return self.pid, 0
+        if pid == self.pid:
+            self.peak_rss = usage.ru_maxrss
+        return pid, status
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[int, str, str, int]:
+    with _MeasuredPopen([str(TASKCTL), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as process:
+        stdout, stderr = process.communicate(timeout=120)
+    return process.returncode, stdout.decode(), stderr.decode(), process.peak_rss
+
+
+@pytest.fixture
+def installed_env(isolated_env: Path, profiles_file: Path) -> dict[str, str]:
+    if not TASKCTL.exists():
+        pytest.skip("the taskctl console script is not installed next to this Python")
+    return {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
+
+
+def _serve_body(head: bytes, chunks: Iterator[bytes]) -> Callable[[socket.socket, RawServer], None]:
+    def handler(conn: socket.socket, server: RawServer) -> None:
+        _read_request(conn, server)
+        conn.sendall(head)
+        for chunk in chunks:
+            if server.stop.is_set():
+                return
+            conn.sendall(chunk)
+
+    return handler
+
+
+def _gzip_bomb(size: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip stream
+    block = b" " * (1024 * 1024)
+    data = [packer.compress(b'{"code": 200, "message": "')]
+    data += [packer.compress(block) for _ in range(size // len(block))]
+    data.append(packer.flush())
+    return b"".join(data)
+
+
+def test_a_gzip_bomb_is_refused_in_bounded_memory(raw, profiles_file, installed_env) -> None:
+    bomb = _gzip_bomb(1024 * 1024 * 1024)  # 1 GiB of blanks in about 1 MB
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(bomb))
+    server = raw(handler=_serve_body(head, iter([bomb])))
+    write_profiles(profiles_file, profile_yaml(server.url, retries=0))
+
+    code, stdout, stderr, rss = run_measured(["eo", "get", "1"], installed_env)
+
+    assert code == 1, stderr
+    assert "larger than 16 MiB" in stderr and "internal error" not in stderr
+    assert rss < 200 * 1024, f"peak RSS {rss} KiB"
+
+
+def test_a_huge_plain_answer_is_refused_in_bounded_memory(raw, profiles_file, installed_env) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+    chunks = iter([b'{"code": 200, "data": {"x": "'] + [b"a" * 65536] * (200 * 16))  # 200 MiB, no length
+    server = raw(handler=_serve_body(head, chunks))
+    write_profiles(profiles_file, profile_yaml(server.url, retries=0))
+
+    code, stdout, stderr, rss = run_measured(["eo", "get", "1"], installed_env)
+
+    assert code == 1, stderr
+    assert "larger than 16 MiB" in stderr
+    assert rss < 150 * 1024, f"peak RSS {rss} KiB"
+
+
+def test_an_announced_huge_answer_is_refused_before_reading(cli, serve, use) -> None:
+    server = serve(Reply(200, b"{}", {"Content-Length": str(MAX_ANSWER_BYTES + 1)}))
+    use(server.endpoint, retries=0)
+
+    result = cli("eo", "get", "1")
+
+    assert_clean_error(result, 1, "larger than 16 MiB")
+
+
+def test_an_answer_just_under_the_cap_is_read(cli, serve, use) -> None:
+    body = json.dumps({"code": 200, "message": "ok", "data": task(1, pad="x" * (MAX_ANSWER_BYTES - 200))})
+    server = serve(Reply(200, body))
+    use(server.endpoint, retries=0)
+
+    result = cli("eo", "get", "1", "--json")
+
+    assert result.exit_code == 0, result.stderr[:500]
+
+
+def test_broken_gzip_is_a_clean_error(cli, serve, use) -> None:
+    server = serve(Reply(200, b"\x1f\x8b\x08\x00garbage-not-gzip", {"Content-Encoding": "gzip"}))
+    use(server.endpoint, retries=0)
+
+    result = cli("eo", "get", "1")
+
+    assert_clean_error(result, 1, "compression is broken")
+
+
+# --- 10. malformed headers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("headers", [
+    {"Content-Length": "\u00b2"}, {"Content-Length": "-1"}, {"Content-Length": "1e3"}, {"Content-Length": "5, 7"},
+    {"Content-Length": "99999999999999999999999"}, {"Retry-After": "\u00b2"}, {"Retry-After": "1e400"},
+    {"Retry-After": "nan"}, {"Retry-After": "Mon, 99 Foo 2024 99:99:99 GMT"},
+    {"Content-Type": "application/json; charset=\u00b2"},
+    {"Content-Type": "application/json; charset=utf-32"}, {"Content-Encoding": "br, zstd, x-unknown"},
+    {"Transfer-Encoding": "chunked, gzip"}, {"X-Request-Id": "\x7f\x1b[2J"},
+])
+@pytest.mark.parametrize("status", [200, 503])
+def test_malformed_headers_are_a_clean_outcome(raw, profiles_file, cli, headers: dict[str, str], status: int) -> None:
+    body = json.dumps({"code": 200, "message": "ok", "data": task(1)}).encode()
+    lines = [f"HTTP/1.1 {status} X", "Connection: close", *(f"{k}: {v}" for k, v in headers.items())]
+    if "Content-Length" not in headers and "Transfer-Encoding" not in headers:
+        lines.append(f"Content-Length: {len(body)}")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace") if all(
+        ord(c) < 256 for c in "".join(lines)) else ("\r\n".join(lines) + "\r\n\r\n").encode()
+    server = raw(handler=_serve_body(head, iter([body])))
+    write_profiles(profiles_file, profile_yaml(server.url, retries=1, timeout="{connect: 1, read: 2, total: 6}"))
+
+    result = cli("eo", "get", "1")
+
+    assert result.exit_code in (0, 1, 5), (result.exit_code, result.stderr)
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert "\x1b" not in result.stderr
+
+
+# --- 11. a 404 that is not the API's own means a wrong endpoint ---------------------------------------------
+
+NOT_THE_API = [
+    Reply(404, {"timestamp": "2026-01-01T00:00:00Z", "status": 404, "error": "Not Found", "path": "/x"}),
+    Reply(404, "<html><body><h1>404 Not Found</h1></body></html>", {"Content-Type": "text/html"}),
+    Reply(404, {"error_code": "APIGW.0101", "error_msg": "The API does not exist or has not been published"}),
+    Reply(404, ""),
+    Reply(404, "Not Found", {"Content-Type": "text/plain"}),
+]
+
+
+@pytest.mark.parametrize("kind", ["eo-authorization", "koodrive-bearer", "modelarts-token"])
+@pytest.mark.parametrize("reply", NOT_THE_API, ids=["spring", "html", "apigw", "empty", "text"])
+def test_a_foreign_404_is_a_wrong_endpoint(cli, serve, profiles_file, kind: str, reply: Reply) -> None:
+    server = serve(reply)
+    provider = write_provider_profile(profiles_file, kind, server.endpoint)
+
+    result = cli(provider, "get", task_id_for(provider))
+
+    text = assert_clean_error(result, 6, "404", "endpoint")
+    assert server.endpoint.lower() in text
+
+
+@pytest.mark.parametrize(("provider", "task_id"), [("eo", "424242"), ("koodrive", "no-such-task"),
+                                                   ("modelarts", "no-such-task")])
+def test_the_apis_own_not_found_stays_exit_3(cli, provider: str, task_id: str) -> None:
+    result = cli(provider, "get", task_id, "--profile", "sandbox")
+
+    assert result.exit_code == 3, result.stderr
