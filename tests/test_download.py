@@ -31,7 +31,7 @@ from taskctl.download import filename_from_disposition, safe_filename
 from taskctl.errors import ConfigError, NetworkError
 from taskctl.http import HttpClient, redact_query
 from taskctl.sandbox import SANDBOX_SHARE_ID, SANDBOX_TOKEN, RunningSandbox, start
-from taskctl.sandbox.koodrive import zip_package
+from taskctl.sandbox.koodrive import package_etag, zip_package
 from taskctl.sandbox.koodrive_seeds import download_files, task_info
 from taskctl.sandbox.server import Response
 
@@ -212,12 +212,14 @@ def test_a_broken_download_resumes_with_a_range_request(dl, drive, dest) -> None
     assert "stopped after 100 bytes" in first.stderr
     assert f"kept in {dest / 'task-done.part'}; rerun the same command to resume" in first.stderr
     assert first.stdout == ""
-    assert files_under(dest) == ["task-done.part"]
+    assert files_under(dest) == ["task-done.part", "task-done.part.meta"]  # the bytes, and which version
     assert (dest / "task-done.part").read_bytes() == package("task-done")[:100]
+    assert oct((dest / "task-done.part").stat().st_mode & 0o777) == "0o600"
 
     second = dl("task-done", "--dest", str(dest))
     assert second.exit_code == 0, second.stderr
-    assert [seen.headers.get("Range") for seen in downloads_seen(drive)] == [None, "bytes=100-"]
+    assert [(seen.headers.get("Range"), seen.headers.get("If-Range")) for seen in downloads_seen(drive)] == \
+        [(None, None), ("bytes=100-", package_etag(package("task-done")))]
     assert (dest / "task-done.zip").read_bytes() == package("task-done")
     assert files_under(dest) == ["task-done.zip"]
 
@@ -242,11 +244,29 @@ def test_a_server_that_ignores_range_means_starting_over(dl, drive, dest) -> Non
     assert (dest / "task-done.zip").read_bytes() == package("task-done")  # not 100 bytes twice
 
 
-def test_a_complete_part_is_renamed_into_place(dl, drive, dest) -> None:
-    (dest / "task-done.part").write_bytes(package("task-done"))
+def test_a_complete_part_is_renamed_once_the_host_confirms_its_version(dl, drive, dest) -> None:
+    whole = package("task-done")
+    drive.api("koodrive").break_download("task-done", after=100)
+    assert dl("task-done", "--dest", str(dest)).exit_code == 1
+    with open(dest / "task-done.part", "ab") as part:  # as if a run got every byte, then died before renaming
+        part.write(whole[100:])
     result = dl("task-done", "--dest", str(dest))
     assert result.exit_code == 0, result.stderr
-    assert downloads_seen(drive)[-1].headers["Range"] == f"bytes={len(package('task-done'))}-"  # 416
+    # The 416 (an XML error, like an object store's) does not name a version: the last byte, with If-Range,
+    # gets a 206 that does.
+    assert [seen.headers.get("Range") for seen in downloads_seen(drive)][1:] == \
+        [f"bytes={len(whole)}-", f"bytes={len(whole) - 1}-"]
+    assert (dest / "task-done.zip").read_bytes() == whole
+    assert files_under(dest) == ["task-done.zip"]
+
+
+def test_a_part_without_a_record_of_its_version_starts_over(dl, drive, dest) -> None:
+    (dest / "task-done.part").write_bytes(package("task-done")[:100])  # an older taskctl's, or a stray file
+    result = dl("task-done", "--dest", str(dest))
+    assert result.exit_code == 0, result.stderr
+    assert "task-done.part does not record which version of the file it holds; downloading from the start" \
+        in result.stderr
+    assert [seen.headers.get("Range") for seen in downloads_seen(drive)] == [None]
     assert (dest / "task-done.zip").read_bytes() == package("task-done")
 
 
@@ -260,16 +280,20 @@ def test_a_part_longer_than_the_file_starts_over(dl, drive, dest) -> None:
 
 def test_a_body_shorter_than_its_content_range_keeps_the_part(dl, drive, storage, dest) -> None:
     data = bytes(range(256)) * 4
+    etag = {"ETag": '"v1"'}
 
     def short_range(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+        if "range" not in seen.headers:
+            answer(handler, 200, data[:100], length=len(data), headers=etag, close=True)
+            return
         first = int(seen.headers["range"].removeprefix("bytes=").rstrip("-"))
         # Content-Length agrees with the body; Content-Range promises more than either.
         answer(handler, 206, data[first:first + 10],
-               headers={"Content-Range": f"bytes {first}-{len(data) - 1}/{len(data)}"})
+               headers={"Content-Range": f"bytes {first}-{len(data) - 1}/{len(data)}", **etag})
 
     server = storage(short_range)
     drive.add_task("koodrive", "task-short", done_task("task-short", f"{server.url}/pkg.zip"))
-    (dest / "task-short.part").write_bytes(data[:100])
+    assert dl("task-short", "--dest", str(dest)).exit_code == 1
     result = dl("task-short", "--dest", str(dest))
     assert result.exit_code == 1
     assert "the download ended at 110 bytes, not the 1024 announced" in result.stderr
@@ -277,22 +301,35 @@ def test_a_body_shorter_than_its_content_range_keeps_the_part(dl, drive, storage
     assert not (dest / "pkg.zip").exists()
 
 
-def test_a_connection_reset_mid_body_exits_5_and_keeps_the_part(dl, drive, storage, dest) -> None:
-    def reset(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
-        answer(handler, 200, b"x" * 1000, length=5000)
-        time.sleep(0.2)  # let the client read those bytes, then reset the connection
-        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        handler.close_connection = True
-        for stream in (handler.rfile, handler.wfile, handler.connection):
-            stream.close()  # the last one closes the socket: with linger 0, a reset instead of a FIN
+def reset_after(handler: BaseHTTPRequestHandler, body: bytes, length: int, headers: dict[str, str]) -> None:
+    """Send the headers and ``body`` of a longer answer, then reset the connection."""
+    answer(handler, 200, body, length=length, headers=headers)
+    time.sleep(0.2)  # let the client read those bytes, then reset the connection
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.close_connection = True
+    for stream in (handler.rfile, handler.wfile, handler.connection):
+        stream.close()  # the last one closes the socket: with linger 0, a reset instead of a FIN
 
-    server = storage(reset)
+
+def test_a_connection_reset_mid_body_exits_5_and_keeps_the_part(dl, drive, storage, dest) -> None:
+    server = storage(lambda seen, index, handler: reset_after(handler, b"x" * 1000, 5000, {"ETag": '"r1"'}))
     drive.add_task("koodrive", "task-reset", done_task("task-reset", f"{server.url}/reset.zip"))
     result = dl("task-reset", "--dest", str(dest))
     assert result.exit_code == 5
     assert "the download stopped after 1000 bytes: the connection to 127.0.0.1:" in result.stderr
     assert "rerun the same command to resume" in result.stderr
-    assert files_under(dest) == ["task-reset.part"]
+    assert files_under(dest) == ["task-reset.part", "task-reset.part.meta"]
+
+
+def test_a_broken_download_without_a_validator_keeps_nothing(dl, drive, storage, dest) -> None:
+    server = storage(lambda seen, index, handler: reset_after(handler, b"x" * 1000, 5000, {"ETag": 'W/"weak"'}))
+    drive.add_task("koodrive", "task-reset", done_task("task-reset", f"{server.url}/reset.zip"))
+    result = dl("task-reset", "--dest", str(dest))
+    assert result.exit_code == 5
+    assert result.stderr.splitlines()[-1] == (
+        f"taskctl: 127.0.0.1:{server.httpd.server_address[1]} names no version of the file (no strong ETag or "
+        "Last-Modified), so it cannot be resumed safely: rerun to download it again from the start")
+    assert files_under(dest) == []
 
 
 def test_two_downloads_into_the_same_part_do_not_mix(dl, drive, dest) -> None:
@@ -305,41 +342,58 @@ def test_two_downloads_into_the_same_part_do_not_mix(dl, drive, dest) -> None:
     assert "task-done.part is being written by another taskctl" in result.stderr
 
 
+def installed_taskctl() -> str:
+    """The taskctl that the virtualenv running the tests installed."""
+    beside = Path(sys.executable).with_name("taskctl")
+    return str(beside) if beside.exists() else shutil.which("taskctl") or "taskctl"
+
+
+def interrupt_when(process: subprocess.Popen[str], ready: Callable[[], bool]) -> tuple[str, str]:
+    """Send SIGINT once ``ready()`` holds (polled), then collect stdout and stderr."""
+    try:
+        deadline = time.monotonic() + 20
+        while not ready() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        return process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def start_taskctl(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([installed_taskctl(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
 def test_ctrl_c_exits_130_and_keeps_the_part_for_the_next_run(dl, drive, storage, dest, profiles_file) -> None:
     data = os.urandom(300_000)
+    etag = {"ETag": '"slow-1"'}
 
     def stall(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
         if "range" in seen.headers:
             first = int(seen.headers["range"].removeprefix("bytes=").rstrip("-"))
-            answer(handler, 206, data[first:], headers={"Content-Range": f"bytes {first}-{len(data) - 1}/300000"})
+            answer(handler, 206, data[first:],
+                   headers={"Content-Range": f"bytes {first}-{len(data) - 1}/300000", **etag})
             return
-        answer(handler, 200, data[:200_000], length=len(data))  # ... and the rest never comes
+        answer(handler, 200, data[:200_000], length=len(data), headers=etag)  # ... and the rest never comes
         server.release.wait(30)
 
     server = storage(stall)
     drive.add_task("koodrive", "task-slow", done_task("task-slow", f"{server.url}/slow.zip"))
-    taskctl = shutil.which("taskctl") or str(Path(sys.executable).with_name("taskctl"))
-    process = subprocess.Popen([taskctl, "koodrive", "download", "task-slow", "--dest",
-                                str(dest), "--config", str(profiles_file)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     part = dest / "task-slow.part"
-    try:
-        deadline = time.monotonic() + 20
-        while not (part.exists() and part.stat().st_size >= 200_000) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    process = start_taskctl("koodrive", "download", "task-slow", "--dest", str(dest), "--config", str(profiles_file))
+    out, err = interrupt_when(process, lambda: part.exists() and part.stat().st_size >= 200_000)
     assert process.returncode == 130, err
-    assert out == "" and "Traceback" not in err and "interrupted" in err
+    assert out == "" and "Traceback" not in err
+    first, hint = err.splitlines()
+    assert first.startswith("taskctl: ") and first.endswith(f"interrupted; the partial download is kept in {part}")
+    assert hint == "taskctl: rerun the same command to resume"
     assert part.read_bytes() == data[:200_000]
 
     result = dl("task-slow", "--dest", str(dest))
     assert result.exit_code == 0, result.stderr
-    assert server.seen[-1].headers["range"] == "bytes=200000-"
+    assert (server.seen[-1].headers["range"], server.seen[-1].headers["if-range"]) == ("bytes=200000-", '"slow-1"')
     assert (dest / "slow.zip").read_bytes() == data
     assert files_under(dest) == ["slow.zip"]
 

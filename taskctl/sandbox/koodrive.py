@@ -71,7 +71,13 @@ any other unknown name 404, with an OBS-style XML error.
 Byte ranges, as a storage host serves them: a package answers ``Accept-Ranges: bytes``; a single range
 ``Range: bytes=N-``, ``bytes=N-M`` or ``bytes=-N`` gets 206 with ``Content-Range: bytes N-M/TOTAL`` and
 those bytes; a range that starts at or past the end gets 416 with ``Content-Range: bytes */TOTAL``; any
-other ``Range`` value is ignored (200, the whole package), as RFC 9110 allows.
+other ``Range`` value is ignored (200, the whole package), as RFC 9110 allows. Every package answer
+(200, 206) names its version: a strong ``ETag`` (the MD5 of its bytes, in quotes, as object stores send
+it) and ``Last-Modified`` (``Wed, 05 Nov 2025 14:03:42 GMT`` for the seeds; the time of
+``add_download`` for packages added at runtime); the 416 is an XML error without them. ``If-Range`` is
+honoured: unless it equals that ETag or that Last-Modified exactly (a weak ``W/`` tag never does), the
+``Range`` is ignored and the whole current package is sent (200), so a client resuming an older version
+starts over.
 
 Seeding at runtime: ``RunningSandbox.add_task("koodrive", task_id, seed)`` where ``task_id`` is a
 string (share ``sandbox-share``) or a ``(share_id, task_id)`` pair (a new share id becomes known) and
@@ -119,6 +125,7 @@ DETAIL_PATH = "/koodrive/ose/v1/share/taskDetail"
 AUTHORIZATION = "Bearer+" + SANDBOX_TOKEN
 REDIRECT_TARGET = "http://203.0.113.7/koodrive/ose/v1/share/taskDetail"
 DOWNLOADS_MOUNT = "downloads"
+PACKAGES_MODIFIED = "Wed, 05 Nov 2025 14:03:42 GMT"  # when the seed tasks ended
 
 KooDriveResult = Mapping[str, Any] | bytes | Response
 KooDriveSeed = KooDriveResult | Callable[[int], KooDriveResult]
@@ -242,11 +249,15 @@ def _byte_range(spec: str | None, total: int) -> tuple[int, int] | str | None:
     return None if last < first else (first, last)
 
 
-def _package_response(request: Request, data: bytes, headers: tuple[tuple[str, str], ...]) -> Response:
-    """A package, or the byte range the request asks for."""
+def _package_response(request: Request, data: bytes, headers: tuple[tuple[str, str], ...],
+                      last_modified: str) -> Response:
+    """A package, or the byte range the request asks for (if its If-Range still names this version)."""
     total = len(data)
-    headers = (*headers, ("Accept-Ranges", "bytes"))
-    wanted = _byte_range(request.header("Range"), total)
+    etag = package_etag(data)
+    headers = (*headers, ("Accept-Ranges", "bytes"), ("ETag", etag), ("Last-Modified", last_modified))
+    if_range = request.header("If-Range")
+    current = if_range is None or if_range.strip() in (etag, last_modified)  # a weak tag never matches
+    wanted = _byte_range(request.header("Range"), total) if current else None
     if wanted == "unsatisfiable":
         invalid = _obs_error(416, "InvalidRange", "The requested range cannot be satisfied.",
                              request.params["file"])
@@ -256,6 +267,13 @@ def _package_response(request: Request, data: bytes, headers: tuple[tuple[str, s
         return Response(206, data[first:last + 1], "application/zip",
                         (*headers, ("Content-Range", f"bytes {first}-{last}/{total}")))
     return Response(200, data, "application/zip", headers)
+
+
+def package_etag(data: bytes) -> str:
+    """The strong ETag the sandbox sends for a package: a digest of its bytes, as object stores do."""
+    import hashlib
+
+    return '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'
 
 
 class _Downloads:
@@ -285,6 +303,7 @@ class KooDriveApi:
             name: tuple(files.items()) for name, files in download_files().items()
         }
         self._downloads["expired"] = _obs_error(403, "AccessDenied", "Request has expired", "expired.zip")
+        self._modified: dict[str, str] = {}  # Last-Modified of packages added at runtime
         self._breaks: dict[str, list[int]] = {}
         self._polls: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
@@ -309,8 +328,11 @@ class KooDriveApi:
 
     def add_download(self, name: str, data: bytes | Response) -> None:
         """Serve ``data`` as ``/downloads/<name>.zip`` from now on."""
+        from email.utils import formatdate
+
         with self._lock:
             self._downloads[name] = data
+            self._modified[name] = formatdate(usegmt=True)
 
     def break_download(self, name: str, after: int, times: int = 1) -> None:
         """The next ``times`` answers of ``/downloads/<name>.zip`` stop after ``after`` body bytes."""
@@ -350,6 +372,7 @@ class KooDriveApi:
             data = self._downloads.get(name) if file_name.endswith(".zip") else None
             breaks = self._breaks.get(name) if data is not None else None
             cut = breaks.pop(0) if breaks else None
+            modified = self._modified.get(name, PACKAGES_MODIFIED)
         if data is None:
             return _obs_error(404, "NoSuchKey", "The specified key does not exist.", file_name)
         if isinstance(data, Response):
@@ -359,7 +382,7 @@ class KooDriveApi:
                 data = zip_package(data)
             shown = "../../task-hostile.zip" if name == "task-hostile" else file_name
             response = _package_response(request, data,
-                                         (("Content-Disposition", f'attachment; filename="{shown}"'),))
+                                         (("Content-Disposition", f'attachment; filename="{shown}"'),), modified)
         if cut is None or cut >= len(response.body):
             return response
         return response._replace(body=_Truncated(response.body[:cut], len(response.body)),
