@@ -132,8 +132,9 @@ class HttpClient:
         self._note_url_secrets(url)
         self._check_first_destination(url)
         end = self._end_of_request()
+        allowed = round(end - time.monotonic(), 1)
         for _hop in range(MAX_REDIRECTS + 1):
-            response = self._send_with_retries(_Send(method, url, headers, data, sign, stream, end))
+            response = self._send_with_retries(_Send(method, url, headers, data, sign, stream, end, allowed))
             if not response.is_redirect:
                 return response
             url = self._redirect_target(url, response)
@@ -196,10 +197,10 @@ class HttpClient:
                 if not send.stream and not response.is_redirect:
                     self._read_answer(response, str(origin))
         except requests.RequestException as exc:
-            return self._failure(exc, str(origin), deadline)
+            return self._failure(exc, str(origin), deadline, send.allowed)
         if deadline.expired:  # the shut socket may read as a short but complete answer
             response.close()
-            return self._failure(None, str(origin), deadline)
+            return self._failure(None, str(origin), deadline, send.allowed)
         self._note_url_secrets(response.headers.get("Location"))
         self._trace_response(response, time.monotonic() - started, streamed=send.stream)
         return response
@@ -217,9 +218,10 @@ class HttpClient:
         extract_cookies_to_jar(self.session.cookies, prepared, response.raw)
         return response
 
-    def _failure(self, exc: requests.RequestException | None, host: str, deadline: Deadline) -> _Failed:
+    def _failure(self, exc: requests.RequestException | None, host: str, deadline: Deadline,
+                 allowed: float) -> _Failed:
         if deadline.expired or exc is None:
-            return _Failed(failures.deadline_error(host, deadline.seconds), retryable=False)
+            return _Failed(failures.deadline_error(host, allowed), retryable=False)
         return _Failed(failures.network_error(self.profile, host, exc), retryable=failures.transient(exc))
 
     def _read_answer(self, response: requests.Response, host: str) -> None:
@@ -391,6 +393,7 @@ class _Send:
     sign: Signer | None
     stream: bool
     end: float
+    allowed: float  # seconds from the start of the exchange to ``end``, for messages
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def network_error(profile: Profile, host: str, exc: Exception) -> TaskctlError:
 
 
 def deadline_error(host: str, seconds: float) -> NetworkError:
-    return NetworkError(f"{host} did not finish answering within {seconds:.3g} s (the request's deadline)",
+    return NetworkError(f"{host} did not finish answering within {seconds:g} s (the request's deadline)",
                         "the service is too slow; retry later, or raise `timeout: {total: S}` in the profile")
 
 
