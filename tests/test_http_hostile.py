@@ -612,3 +612,22 @@ def test_a_download_body_dripping_below_the_floor_is_a_stall(raw) -> None:
     with pytest.raises(NetworkError, match="sent less than 1024 bytes in 1 s"):
         for _chunk in client.iter_body(response):
             pass
+
+
+@pytest.mark.parametrize("secret", ["sécret-ü-😀-key-0123", "tok%41-literal-0123", "x" * 8000 + "-iam"])
+def test_the_redactor_hides_every_encoding_of_any_secret(secret: str) -> None:
+    from urllib.parse import quote
+
+    from taskctl.http import Redactor
+
+    redact = Redactor([secret])
+    forms = [secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], quote(secret, safe=""),
+             "".join(f"\\u{int.from_bytes(pair, 'big'):04x}" for pair in _pairs(secret.encode("utf-16-be"))),
+             "".join(f"&#x{ord(c):X};" for c in secret)]
+    for form in forms:
+        out = redact(f"before {form} after")
+        assert out == "before *** after", (form[:80], out[:200])
+
+
+def _pairs(data: bytes) -> list[bytes]:
+    return [data[i:i + 2] for i in range(0, len(data), 2)]

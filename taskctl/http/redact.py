@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlsplit
 
 # Query parameters that carry a signature or a token: pre-signed storage URLs (S3 `X-Amz-Signature`, OBS
@@ -52,50 +54,113 @@ def redact_query(url: str) -> str:
     return parts._replace(query="&".join(pairs)).geturl()
 
 
-def _char_forms(char: str) -> str:
-    """A regex matching one character in any encoding a server commonly echoes text in.
-
-    Literal; JSON ``\\uXXXX`` (any hex case, surrogate pairs above U+FFFF) and ``\\/``; percent-encoded UTF-8
-    (``+`` for a space, as forms write it); HTML character references (``&#67;``, ``&#x43;``).
-    """
-    code = ord(char)
-    utf16 = char.encode("utf-16-be")
-    units = [int.from_bytes(utf16[i:i + 2], "big") for i in range(0, len(utf16), 2)]
-    forms = [re.escape(char), "".join(rf"\\u(?i:{unit:04x})" for unit in units),
-             "".join(rf"%(?i:{byte:02x})" for byte in char.encode("utf-8")),
-             rf"&#0*{code};", rf"&#(?i:x)0*(?i:{code:x});"]
-    if char == "/":
-        forms.append(r"\\/")
-    if char == " ":
-        forms.append(r"\+")
-    return "(?:" + "|".join(forms) + ")"
+# One escaped character as servers write them: JSON (\\uXXXX, \\/, \\", \\\\), percent-encoding, HTML references.
+_ESCAPE = re.compile(r'\\u[0-9a-fA-F]{4}|\\["\\/]|%[0-9a-fA-F]{2}|&#[xX][0-9a-fA-F]{1,6};|&#[0-9]{1,7};')
 
 
-def secret_pattern(secret: str) -> str:
-    return "".join(_char_forms(char) for char in secret)
+def _unescape(unit: str) -> str:
+    """The character one escape stands for (percent-encoded bytes above 0x7f as Latin-1: see ``_forms``)."""
+    if unit.startswith("\\u"):
+        return chr(int(unit[2:], 16))
+    if unit.startswith("\\"):
+        return unit[1]
+    if unit.startswith("%"):
+        return chr(int(unit[1:], 16))
+    number = unit[3:-1] if unit[2] in "xX" else unit[2:-1]
+    code = int(number, 16 if unit[2] in "xX" else 10)
+    return chr(code) if code <= 0x10FFFF else unit
+
+
+def _forms(secret: str) -> set[str]:
+    """A secret as it reads once every escape in a text is undone: itself, its UTF-8 bytes (percent-encoded
+    non-ASCII), its UTF-16 code units (JSON escapes surrogate pairs), its own escapes undone."""
+    utf16 = secret.encode("utf-16-be")
+    units = "".join(chr(int.from_bytes(utf16[i:i + 2], "big")) for i in range(0, len(utf16), 2))
+    # A secret that itself looks escaped (a literal %41) reads unescaped too.
+    return {secret, secret.encode("utf-8").decode("latin-1"), units, _Unescaped.of(secret).text}
+
+
+@dataclass(frozen=True)
+class _Unescaped:
+    """A text with its escapes undone, and where each piece of it came from in the original."""
+
+    text: str
+    starts: list[int]  # start of each piece in ``text``
+    pieces: list[tuple[int, int, bool]]  # (start, end) in the original, and whether the piece is literal
+
+    @classmethod
+    def of(cls, original: str) -> _Unescaped:
+        chunks: list[str] = []
+        starts: list[int] = []
+        pieces: list[tuple[int, int, bool]] = []
+        length, position = 0, 0
+        for match in _ESCAPE.finditer(original):
+            if match.start() > position:
+                starts.append(length)
+                pieces.append((position, match.start(), True))
+                chunks.append(original[position:match.start()])
+                length += match.start() - position
+            starts.append(length)
+            pieces.append((match.start(), match.end(), False))
+            chunks.append(_unescape(match.group()))
+            length += len(chunks[-1])
+            position = match.end()
+        starts.append(length)
+        pieces.append((position, len(original), True))
+        chunks.append(original[position:])
+        return cls("".join(chunks), starts, pieces)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of ``text[start:end]``."""
+        first, last = bisect_right(self.starts, start) - 1, bisect_right(self.starts, end - 1) - 1
+        begin, _stop, literal = self.pieces[first]
+        origin_start = begin + (start - self.starts[first]) if literal else begin
+        begin, stop, literal = self.pieces[last]
+        origin_end = begin + (end - self.starts[last]) if literal else stop
+        return origin_start, origin_end
 
 
 class Redactor:
-    """Replaces every known secret value in text with ***, however a server encoded it."""
+    """Replaces every known secret value in text with ***, however a server escaped or encoded it."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._secrets: list[str] = []
         self.add(*secrets)
 
     def add(self, *secrets: str) -> None:
-        new = {secret for secret in secrets if secret and len(secret) >= MIN_SECRET_LENGTH} - self._secrets
-        if new:
-            self._secrets |= new
-            self._pattern = None
+        new = {secret for secret in secrets if secret and len(secret) >= MIN_SECRET_LENGTH} - set(self._secrets)
+        if new:  # longest first: a secret that contains another is hidden whole
+            self._secrets = sorted({*self._secrets, *new}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        if self._secrets:
-            if self._pattern is None:  # longest first: a secret that contains another is hidden whole
-                longest_first = sorted(self._secrets, key=len, reverse=True)
-                self._pattern = re.compile("|".join(secret_pattern(secret) for secret in longest_first))
-            text = self._pattern.sub("***", text)
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        if self._secrets and _ESCAPE.search(text):
+            text = self._hide_escaped(text)
         return _SECRET_FIELDS.sub(r'\1"***"', text)
+
+    def _hide_escaped(self, text: str) -> str:
+        unescaped = _Unescaped.of(text)
+        spans: list[tuple[int, int]] = []
+        for secret in self._secrets:
+            for form in _forms(secret):
+                at = unescaped.text.find(form)
+                while at >= 0:
+                    spans.append(unescaped.span(at, at + len(form)))
+                    at = unescaped.text.find(form, at + len(form))
+        for start, end in _merged(spans)[::-1]:
+            text = text[:start] + "***" + text[end:]
+        return text
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def redact_signature_params(text: str) -> str:
