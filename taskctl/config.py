@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import select
 import stat
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,16 +125,14 @@ class ProfileStore:
 
     def _load(self) -> dict[str, Profile]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data, mode = read_profiles_file(self.path)
         except FileNotFoundError:
             if self.explicit:
                 raise ConfigError(f"profiles file {self.path} does not exist",
                                   "check --config / $TASKCTL_CONFIG, or copy profiles.example.yaml") from None
             return {}
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read profiles file {self.path}: {exc}") from None
-        profiles = parse_profiles(text, str(self.path))
-        if any(p.token for p in profiles.values()) and _readable_by_others(self.path):
+        profiles = parse_profiles(decode_profiles(data, str(self.path)), str(self.path))
+        if any(p.token for p in profiles.values()) and _readable_by_others(mode):
             self.warnings.append(f"{self.path} holds a token and is readable by group or others; "
                                  f"run: chmod 600 {self.path}")
         return profiles
@@ -179,45 +180,384 @@ class ProfileStore:
                          ("keep `default: true` on only one of them" if defaults else "mark one `default: true`"))
 
 
-def _readable_by_others(path: Path) -> bool:
+def _readable_by_others(mode: int) -> bool:
+    return os.name == "posix" and stat.S_ISREG(mode) and bool(mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+# --- reading the file: bounded in size and time, whatever the path names -----------------------------------
+
+MAX_FILE_BYTES = 4 * 1024 * 1024  # a hand-written file is a few KB; this admits 20,000+ generated profiles
+STREAM_READ_SECONDS = 5.0  # a FIFO or device (`--config <(sops -d ...)`): how long its writer may take
+_CHUNK = 64 * 1024
+
+
+def read_profiles_file(path: Path) -> tuple[bytes, int]:
+    """The file's bytes and mode; FileNotFoundError when it is absent, else a ConfigError for anything unusable.
+
+    Opened without blocking, so a FIFO without a writer cannot hold the command; never more than
+    MAX_FILE_BYTES is read, so `/dev/zero` or a huge file ends at once.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        return bool(path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)) and os.name == "posix"
-    except OSError:
-        return False
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise _unreadable(path, exc) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ConfigError(f"cannot read profiles file {path}: it is a directory",
+                              "point --config / $TASKCTL_CONFIG at the profiles.yaml file")
+        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
+            raise _too_big(path)
+        regular = stat.S_ISREG(info.st_mode) or not hasattr(select, "poll")
+        data = _read_regular(fd, path) if regular else _read_stream(fd, path)
+        return data, info.st_mode
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    finally:
+        os.close(fd)
 
 
-def parse_profiles(text: str, source: str) -> dict[str, Profile]:
-    """Parse and validate the YAML text of a profiles file."""
+def _read_regular(fd: int, path: Path) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := os.read(fd, min(_CHUNK, MAX_FILE_BYTES + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_FILE_BYTES:  # it grew while being read
+            raise _too_big(path)
+    return b"".join(chunks)
+
+
+def _read_stream(fd: int, path: Path) -> bytes:
+    """A FIFO, pipe or device: read until its end, at most MAX_FILE_BYTES, within STREAM_READ_SECONDS."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    deadline = time.monotonic() + STREAM_READ_SECONDS
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ConfigError(f"cannot read profiles file {path}: it did not come to an end within "
+                              f"{STREAM_READ_SECONDS:g} s (a FIFO or device, not a regular file)",
+                              "point --config / $TASKCTL_CONFIG at a regular file")
+        if not poller.poll(remaining * 1000):
+            continue
+        try:
+            chunk = os.read(fd, _CHUNK)
+        except BlockingIOError:
+            continue
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise _too_big(path)
+
+
+def _too_big(path: Path) -> ConfigError:
+    return ConfigError(f"profiles file {path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB",
+                       "check that --config / $TASKCTL_CONFIG names the profiles file")
+
+
+def _unreadable(path: Path, exc: BaseException) -> ConfigError:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+    return ConfigError(f"cannot read profiles file {path}: {reason}")
+
+
+def decode_profiles(data: bytes, source: str) -> str:
+    """UTF-8 text (a BOM is dropped) with only the characters YAML allows; errors name the line, not the text."""
+    import codecs
+
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{source}:{line}: not UTF-8 text", "save the profiles file as UTF-8") from None
+    bad = _NON_PRINTABLE.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise ConfigError(f"{source}:{line}: the control character U+{ord(bad.group()):04X} is not allowed in YAML",
+                          "remove it (a NUL byte or a binary file?)")
+    return text
+
+
+# The characters YAML 1.1 accepts (PyYAML's reader rejects the others with an error that quotes the text).
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+# --- parsing: YAML events into plain values, iteratively, with a depth and an expansion bound -------------
+
+MAX_DEPTH = 20  # profiles -> name -> timeout -> read is 4; deeper is never valid, and 50,000 must not recurse
+MAX_VALUES = 500_000  # values built, keys copied by `<<` merges included (aliases are shared, not copied)
+_YAML = "tag:yaml.org,2002:"
+_SCALAR_KINDS = {f"{_YAML}str": "text", f"{_YAML}int": "whole number", f"{_YAML}float": "number",
+                 f"{_YAML}bool": "true/false value", f"{_YAML}null": "null", f"{_YAML}timestamp": "date or time"}
+_EXPLICIT_TAGS = {f"{_YAML}{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")}
+
+
+class YamlMapping(dict):  # type: ignore[type-arg]
+    """A mapping from the file that remembers the 1-based line of each of its keys."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.key_lines: dict[Any, int] = {}
+
+
+@dataclass
+class _Collection:
+    value: YamlMapping | list[Any]
+    path: tuple[str, ...]
+    anchor: str | None
+    line: int
+    key: Any = None
+    has_key: bool = False
+    merge_line: int = 0
+    merge: Any = None
+
+
+class _MergeKey:
+    """The `<<` key: its value's mappings are merged into the mapping that holds it."""
+
+
+_MERGE = _MergeKey()
+
+
+@dataclass
+class _Builder:
+    """Builds plain values from the parser's events with an explicit stack (no recursion)."""
+
+    loader: Any
+    source: str
+    stack: list[_Collection] = field(default_factory=list)
+    anchors: dict[str, Any] = field(default_factory=dict)
+    budget: int = MAX_VALUES
+    root: Any = None
+    root_line: int = 1
+    documents: int = 0
+
+    def fail(self, line: int, path: tuple[str, ...], problem: str, hint: str | None = None) -> ConfigError:
+        if len(path) > 6:  # a path 50,000 levels deep is not worth printing
+            path = (*path[:4], "...", path[-1])
+        where = f"{' -> '.join(path)}: " if path else ""
+        return ConfigError(f"{self.source}:{line}: {where}{problem}", hint)
+
+    def value_path(self) -> tuple[str, ...]:
+        """The key path of the value the next event builds."""
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if isinstance(top.value, list):
+            return (*top.path, f"[{len(top.value)}]")
+        return (*top.path, _key_text(top.key)) if top.has_key else top.path
+
+    def run(self) -> tuple[Any, int]:
+        import yaml.events as ev
+
+        while self.loader.check_event():
+            event = self.loader.get_event()
+            line = event.start_mark.line + 1
+            self.budget -= 1
+            if self.budget < 0:
+                raise self.fail(line, (), f"more than {MAX_VALUES:,} values (aliases and `<<` merges included)")
+            if isinstance(event, ev.DocumentStartEvent):
+                self.documents += 1
+                if self.documents > 1:
+                    raise self.fail(line, (), "a second YAML document (`---`); the file holds one",
+                                    "remove the `---` line, or split the file")
+            elif isinstance(event, ev.ScalarEvent):
+                self.add(self.scalar(event, line), line, event.anchor)
+            elif isinstance(event, ev.AliasEvent):
+                self.add(self.alias(event, line), line, None)
+            elif isinstance(event, ev.SequenceStartEvent | ev.MappingStartEvent):
+                self.open(event, line)
+            elif isinstance(event, ev.SequenceEndEvent | ev.MappingEndEvent):
+                self.close()
+        return self.root, self.root_line
+
+    def scalar(self, event: Any, line: int) -> Any:
+        import yaml
+
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        elif tag not in _EXPLICIT_TAGS or tag in (f"{_YAML}map", f"{_YAML}seq"):
+            raise self.unsupported_tag(event.tag, line)
+        if tag == f"{_YAML}merge":
+            return _MERGE
+        if tag not in _SCALAR_KINDS:  # `=` (the YAML 1.1 value key) and the like: plain text
+            return event.value
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        try:
+            return self.loader.yaml_constructors[tag](self.loader, node)
+        except Exception:  # noqa: BLE001 - int(), datetime() & co. quote the text, which may be a secret
+            raise self.fail(line, self.value_path(), f"not a valid {_SCALAR_KINDS[tag]}",
+                            "quote the value to make it text, or correct it") from None
+
+    def unsupported_tag(self, tag: str, line: int) -> ConfigError:
+        shown = "!!" + tag[len(_YAML):] if tag.startswith(_YAML) else tag
+        return self.fail(line, self.value_path(), f"the YAML tag {_shorten(shown)} is not supported here",
+                         "remove it: the file holds plain text, numbers, true/false and mappings")
+
+    def alias(self, event: Any, line: int) -> Any:
+        if event.anchor in self.anchors:
+            return self.anchors[event.anchor]
+        opened = any(frame.anchor == event.anchor for frame in self.stack)
+        problem = "refers to the collection that contains it" if opened else "has no anchor `&` before it"
+        raise self.fail(line, self.value_path(), f"the alias *{_shorten(event.anchor)} {problem}")
+
+    def open(self, event: Any, line: int) -> None:
+        import yaml.events as ev
+
+        is_mapping = isinstance(event, ev.MappingStartEvent)
+        kind = "mapping" if is_mapping else "list"
+        path = self.value_path()
+        tag = event.tag
+        if tag not in (None, "!", f"{_YAML}{'map' if is_mapping else 'seq'}"):
+            raise self.unsupported_tag(tag, line)
+        top = self.stack[-1] if self.stack else None
+        if top is not None and isinstance(top.value, YamlMapping) and not top.has_key:
+            raise self.fail(line, path, f"a key must be plain text, not a {kind}")
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.fail(line, path, f"nested more than {MAX_DEPTH} levels deep")
+        value: YamlMapping | list[Any] = YamlMapping(line) if is_mapping else []
+        self.stack.append(_Collection(value, path, event.anchor, line))
+
+    def close(self) -> None:
+        frame = self.stack.pop()
+        value = frame.value
+        if isinstance(value, YamlMapping) and frame.merge_line:
+            value = self.merged(frame, value)
+        self.add(value, frame.line, frame.anchor)
+
+    def add(self, value: Any, line: int, anchor: str | None) -> None:
+        """Put a finished value where it belongs: the root, a list, a mapping's key, or that key's value."""
+        top = self.stack[-1] if self.stack else None
+        as_key = top is not None and isinstance(top.value, YamlMapping) and not top.has_key
+        if value is _MERGE and not as_key:
+            value = _MERGE_TEXT
+        if anchor is not None:
+            self.anchors[anchor] = _MERGE_TEXT if value is _MERGE else value
+        if top is None:
+            self.root, self.root_line = value, line
+        elif isinstance(top.value, list):
+            top.value.append(value)
+        elif as_key:
+            self.add_key(top, value, line)
+        else:
+            self.add_value(top, value)
+
+    def add_key(self, top: _Collection, key: Any, line: int) -> None:
+        if isinstance(key, dict | list):  # an alias to a collection
+            raise self.fail(line, top.path, "a key must be plain text, not a collection")
+        top.key, top.has_key = key, True
+        mapping = top.value
+        assert isinstance(mapping, YamlMapping)
+        first = top.merge_line if key is _MERGE else mapping.key_lines.get(key)
+        if first:
+            raise self.fail(line, (*top.path, _key_text(key)), f"duplicate key (first on line {first})",
+                            "keep one of them")
+        if key is _MERGE:
+            top.merge_line = line
+        else:
+            mapping.key_lines[key] = line
+
+    def add_value(self, top: _Collection, value: Any) -> None:
+        mapping = top.value
+        assert isinstance(mapping, YamlMapping)
+        if top.key is _MERGE:
+            top.merge = value
+        else:
+            mapping[top.key] = value
+        top.key, top.has_key = None, False
+
+    def merged(self, frame: _Collection, explicit: YamlMapping) -> YamlMapping:
+        """YAML's `<<`: keys of the merged mapping(s) that the mapping does not set itself (first listed wins)."""
+        sources = frame.merge if isinstance(frame.merge, list) else [frame.merge]
+        if not sources or not all(isinstance(source, YamlMapping) for source in sources):
+            raise self.fail(frame.merge_line, (*frame.path, "<<"), "merges a mapping or a list of mappings")
+        result = YamlMapping(explicit.line)
+        for source in reversed(sources):
+            self.budget -= len(source)
+            if self.budget < 0:
+                raise self.fail(frame.merge_line, frame.path,
+                                f"more than {MAX_VALUES:,} values (aliases and `<<` merges included)")
+            result.update(source)
+            result.key_lines.update(source.key_lines)
+        result.update(explicit)
+        result.key_lines.update(explicit.key_lines)
+        return result
+
+
+_MERGE_TEXT = "<<"
+
+
+def _key_text(key: Any) -> str:
+    return _MERGE_TEXT if key is _MERGE else _shorten(str(key))
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def load_yaml(text: str, source: str) -> tuple[Any, int]:
+    """The document as plain values (mappings are YamlMapping) and the line where it starts."""
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    loader_class = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader  # libyaml: ~20x faster, same events
+    loader = loader_class(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        return _Builder(loader, source).run()
     except yaml.YAMLError as exc:
         raise ConfigError(_describe_yaml_error(exc, source), "fix the YAML syntax of the profiles file") from None
     finally:
         loader.dispose()
+
+
+# --- validation --------------------------------------------------------------------------------------------
+
+
+def parse_profiles(text: str, source: str) -> dict[str, Profile]:
+    """Parse and validate the YAML text of a profiles file (linear in its size)."""
+    data, line = load_yaml(text, source)
     if data is None:
         return {}
-    lines = _key_lines(node, source)
-    if not isinstance(data, dict):
-        line = node.start_mark.line + 1 if node is not None else 1
+    if not isinstance(data, YamlMapping):
         raise ConfigError(f"{source}:{line}: expected a mapping with a `profiles:` key "
                           f"at the top, got {_kind(data)}", "see profiles.example.yaml")
     unknown_top = [k for k in data if k != "profiles"]
     if unknown_top:
-        line = lines.get((str(unknown_top[0]),), 1)
-        raise ConfigError(f"{source}:{line}: unknown top-level key '{unknown_top[0]}'",
-                          "the file holds one key, `profiles:`")
-    entries = data.get("profiles") or {}
-    if not isinstance(entries, dict):
-        raise ConfigError(f"{source}:{lines.get(('profiles',), 1)}: profiles: expected a mapping of profile "
+        raise ConfigError(f"{source}:{data.key_lines.get(unknown_top[0], 1)}: unknown top-level key "
+                          f"'{_key_text(unknown_top[0])}'", "the file holds one key, `profiles:`")
+    entries = data.get("profiles")
+    if not entries:  # `profiles:` with nothing under it yet
+        return {}
+    if not isinstance(entries, YamlMapping):
+        raise ConfigError(f"{source}:{data.key_lines.get('profiles', 1)}: profiles: expected a mapping of profile "
                           f"names to profiles, got {_kind(entries)}", "see profiles.example.yaml")
     profiles: dict[str, Profile] = {}
     for name, entry in entries.items():
-        profiles[str(name)] = _build_profile(str(name), entry, source, lines)
+        name_line = entries.key_lines.get(name, 1)
+        text_name = _profile_name(name, name_line, source)
+        if text_name in profiles:
+            raise ConfigError(f"{source}:{name_line}: profiles -> {text_name}: duplicate profile "
+                              f"(first on line {profiles[text_name].lines.get('name')})", "keep one of them")
+        profiles[text_name] = _build_profile(text_name, entry, source, name_line)
     return profiles
+
+
+def _profile_name(name: Any, line: int, source: str) -> str:
+    text = str(name) if isinstance(name, str | int) and not isinstance(name, bool) else ""
+    if not text or ":" in text or not text.isprintable() or text != text.strip():
+        raise ConfigError(f"{source}:{line}: profiles -> {_key_text(name)}: a profile name must be non-empty "
+                          "printable text without ':' or surrounding spaces", "quote it if YAML reads it otherwise")
+    return text
 
 
 def _describe_yaml_error(exc: Exception, source: str) -> str:
@@ -243,55 +583,23 @@ def _kind(value: Any) -> str:
     return json_type(value) if isinstance(value, bool | int | float | str | list) else f"a {type(value).__name__}"
 
 
-def _key_lines(node: Any, source: str) -> dict[tuple[str, ...], int]:
-    """Map each key path (up to profiles -> name -> key) to its 1-based line; reject duplicate keys."""
-    import yaml
+def _build_profile(name: str, entry: Any, source: str, name_line: int) -> Profile:
+    key_lines = entry.key_lines if isinstance(entry, YamlMapping) else {}
 
-    result: dict[tuple[str, ...], int] = {}
+    def fail(key: Any, problem: str, hint: str | None = None) -> ConfigError:
+        path = ("profiles", name, _key_text(key)) if key is not None else ("profiles", name)
+        line = key_lines.get(key, name_line) if key is not None else name_line
+        return ConfigError(f"{source}:{line}: {' -> '.join(path)}: {problem}", hint)
 
-    def walk(current: Any, path: tuple[str, ...]) -> None:
-        if not isinstance(current, yaml.MappingNode) or len(path) > 2:
-            return
-        for key_node, value_node in current.value:
-            key_path = (*path, str(key_node.value))
-            line = key_node.start_mark.line + 1
-            if key_path in result:
-                raise ConfigError(f"{source}:{line}: {' -> '.join(key_path)}: duplicate key "
-                                  f"(first on line {result[key_path]})", "keep one of them")
-            result[key_path] = line
-            walk(value_node, key_path)
-
-    walk(node, ())
-    return result
-
-
-def _build_profile(name: str, entry: Any, source: str,
-                   lines: dict[tuple[str, ...], int]) -> Profile:
-    def fail(key: str | None, problem: str, hint: str | None = None) -> ConfigError:
-        path = ("profiles", name, key) if key else ("profiles", name)
-        line = lines.get(path) or lines.get(("profiles", name), 1)
-        where = " -> ".join(path)
-        return ConfigError(f"{source}:{line}: {where}: {problem}", hint)
-
-    if not name or ":" in name or not name.isprintable() or name != name.strip():
-        raise fail(None, "a profile name must be non-empty printable text without ':' or surrounding spaces")
     if not isinstance(entry, dict):
         raise fail(None, "expected a mapping of keys (provider, endpoint, ...)")
     provider = entry.get("provider")
     if provider not in PROVIDERS:
+        shown = f", not {_shorten(repr(provider))}" if isinstance(provider, str) and provider else ""
         raise fail("provider" if "provider" in entry else None,
-                   f"provider must be one of {', '.join(PROVIDERS)}" + (f", not {provider!r}" if provider else ""))
+                   f"provider must be one of {', '.join(PROVIDERS)}{shown}")
     for key, value in entry.items():
-        if key not in _KEYS:
-            raise fail(str(key), "unknown key", f"known keys: {', '.join(_KEYS)}")
-        types, only_for = _KEYS[key]
-        if only_for and provider not in only_for:
-            raise fail(key, f"only applies to {', '.join(only_for)} profiles")
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            expected = " or ".join(_TYPE_NAMES[t] for t in types if not (t is int and float in types))
-            opaque = key in _SECRET_KEYS or value is None or isinstance(value, list | dict)
-            shown = _kind(value) if opaque else repr(value)
-            raise fail(key, f"expected {expected}, got {shown}")
+        _check_key(key, value, provider, fail)
     endpoint = entry.get("endpoint")
     if not endpoint:
         raise fail(None, "missing `endpoint` (the service's base URL)")
@@ -299,8 +607,8 @@ def _build_profile(name: str, entry: Any, source: str,
     retries = entry.get("retries", DEFAULT_RETRIES)
     if not 0 <= retries <= 10:
         raise fail("retries", "must be between 0 and 10")
-    key_lines = {k[2]: v for k, v in lines.items() if len(k) == 3 and k[1] == name}
-    key_lines["name"] = lines.get(("profiles", name), 1)
+    lines = {str(key): line for key, line in key_lines.items()}
+    lines["name"] = name_line
     return Profile(
         name=name, provider=provider, endpoint=endpoint.rstrip("/"), token=entry.get("token") or None,
         default=entry.get("default", False), auth_header=entry.get("auth_header", "Authorization"),
@@ -308,7 +616,40 @@ def _build_profile(name: str, entry: Any, source: str,
         project_id=entry.get("project_id"), access_key=entry.get("access_key"),
         allow_http=entry.get("allow_http", False), ca_bundle=entry.get("ca_bundle"),
         tls_verify=entry.get("tls_verify", True), timeouts=_timeouts(entry.get("timeout"), fail),
-        retries=retries, source=source, lines=key_lines)
+        retries=retries, source=source, lines=lines)
+
+
+# An HTTP header name (RFC 9110 token): anything else would be refused by the HTTP library, or split the request.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _check_key(key: Any, value: Any, provider: str, fail: Any) -> None:
+    """One key of a profile: known, meant for this provider, of the right type, free of control characters."""
+    if key not in _KEYS:
+        raise fail(key, "unknown key", f"known keys: {', '.join(_KEYS)}")
+    types, only_for = _KEYS[key]
+    if only_for and provider not in only_for:
+        raise fail(key, f"only applies to {', '.join(only_for)} profiles")
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        expected = " or ".join(_TYPE_NAMES[t] for t in types if not (t is int and float in types))
+        opaque = key in _SECRET_KEYS or not isinstance(value, str | int | float)
+        shown = _kind(value) if opaque else _shorten(repr(value))
+        raise fail(key, f"expected {expected}, got {shown}")
+    if key in _SECRET_KEYS and isinstance(value, str) and not is_header_text(value):
+        raise fail(key, f"must be {HEADER_TEXT}", "check the value: a stray quote, tab or line break copied along?")
+    if isinstance(value, str) and not value.isprintable():
+        raise fail(key, "must not contain control characters or line breaks")
+    if key == "auth_header" and isinstance(value, str) and not _HEADER_NAME.fullmatch(value):
+        raise fail(key, f"{_shorten(repr(value))} is not a valid HTTP header name",
+                   "use a header name such as Authorization or X-API-Key")
+
+
+HEADER_TEXT = "printable text without line breaks (ASCII or Latin-1: what an HTTP header carries)"
+
+
+def is_header_text(value: str) -> bool:
+    """Printable Latin-1: what a token can be and still travel in an HTTP header unchanged."""
+    return value.isprintable() and all(ord(char) < 256 for char in value)
 
 
 def _check_endpoint(endpoint: str, fail: Any) -> None:

@@ -121,7 +121,7 @@ def test_a_directory_as_profiles_file_is_a_config_error(cli, tmp_path: Path, mon
 GOOD = "profiles:\n  eo-prod:\n    provider: eo\n    endpoint: https://eo.example.com/api\n"
 
 INVALID = {
-    "yaml-syntax": ("profiles:\n  eo-prod:\n    provider: eo\n\tendpoint: https://x\n", 4, ["'\\t'"]),
+    "yaml-syntax": ("profiles:\n  eo-prod:\n    provider: eo\n\tendpoint: https://x\n", 4, ["tab"]),
     "bad-indent": ("profiles:\n  eo-prod:\n    provider: eo\n   endpoint: https://x\n", 4, ["line 2"]),
     "unclosed-quote": ('profiles:\n  eo-prod:\n    provider: eo\n    endpoint: "https://x\n', 5,
                        ["quoted scalar", "line 4"]),
