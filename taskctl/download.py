@@ -778,14 +778,15 @@ class _Transfer:
             if status == 416:
                 return self._already_whole(part, response, offset, answered, final)
             start, end, total = self._body_range(part, response, offset, answered)
+            expected = end if end is not None else total
             self.bar.show(final.name, start, total)
+            body = self._bounded(self.client.iter_body(response), None if expected is None else expected - start)
             try:
-                size = part.write_from(start, self.client.iter_body(response), self.bar.advance)
+                size = part.write_from(start, body, self.bar.advance)
             except (TruncatedBodyError, NetworkError) as error:
                 raise _BodyBroke(error) from None
         finally:
             response.close()
-        expected = end if end is not None else total
         if expected is not None and size != expected:
             # Without an exception this means the body's length disagreed with its own Content-Range.
             raise _BodyBroke(TruncatedBodyError(f"the download ended at {size} bytes, not the {expected} "
@@ -794,6 +795,16 @@ class _Transfer:
             return None
         part.move_to(final, self.force)
         return final
+
+    def _bounded(self, chunks: Iterator[bytes], room: int | None) -> Iterator[bytes]:
+        """The body, up to what its headers announced: bytes past that would land where they do not belong."""
+        for chunk in chunks:
+            if room is not None:
+                if len(chunk) > room:
+                    raise _Restart(f"{_host(self.url)} sent more bytes than it announced; downloading from the "
+                                   "start")
+                room -= len(chunk)
+            yield chunk
 
     def _offset(self, part: _PartFile) -> int:
         """Where to resume: the .part's size when its version is known (one byte less to confirm a 416)."""

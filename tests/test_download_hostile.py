@@ -414,6 +414,29 @@ def test_ctrl_c_without_a_validator_keeps_nothing(drive, storage, dest, profiles
     assert files_under(dest) == []
 
 
+def test_a_rerun_after_ctrl_c_of_a_changed_object_is_not_spliced(dl, drive, storage, dest, profiles_file) -> None:
+    versions = {"current": Version(V1, etag("v1"))}
+
+    def stall_then_change(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+        if index == 0:
+            answer(handler, 200, V1[:5000], length=len(V1), headers=etag("v1"))  # the rest never comes
+            server.release.wait(30)
+            return
+        Host([versions["current"]])(seen, index, handler)
+
+    server = storage(stall_then_change)
+    drive.add_task("koodrive", "task-v", done_task("task-v", f"{server.url}/pkg.zip"))
+    part = dest / "task-v.part"
+    process = start_taskctl("koodrive", "download", "task-v", "--dest", str(dest), "--config", str(profiles_file))
+    _out, err = interrupt_when(process, lambda: part.exists() and part.stat().st_size >= 5000)
+    assert process.returncode == 130 and f"the partial download is kept in {part}" in err
+    versions["current"] = Version(V2, etag("v2"))
+    result = dl("task-v", "--dest", str(dest))
+    assert result.exit_code == 0, result.stderr
+    assert asked(server) == [(None, None), ("bytes=5000-", '"v1"')]
+    assert (dest / "pkg.zip").read_bytes() == V2
+
+
 # --- malformed headers -----------------------------------------------------------------------------------
 
 
@@ -473,6 +496,24 @@ def test_a_206_to_a_request_without_a_range_is_a_clean_error(dl, drive, storage,
     assert result.stderr == (f"taskctl: error: koodrive task task-v: 127.0.0.1:{server.httpd.server_address[1]} "
                              "answered a byte range that was not asked for\n")
     assert files_under(dest) == []
+
+
+def test_a_206_longer_than_its_content_range_starts_over(dl, host, dest) -> None:
+    _script, server = host(Version(V1, etag("v1")), cuts=[4000])
+    assert dl("task-v", "--dest", str(dest)).exit_code == 1
+
+    def too_long(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+        if "range" in seen.headers:  # says 1000 bytes, sends the rest of the file
+            answer(handler, 206, V1[4000:], headers={"Content-Range": "bytes 4000-4999/10240", **etag("v1")})
+        else:
+            answer(handler, 200, V1, headers=etag("v1"))
+
+    server.script = too_long
+    result = dl("task-v", "--dest", str(dest))
+    assert result.exit_code == 0, result.stderr
+    assert "sent more bytes than it announced; downloading from the start" in result.stderr
+    assert asked(server)[1:] == [("bytes=4000-", '"v1"'), (None, None)]
+    assert (dest / "pkg.zip").read_bytes() == V1
 
 
 def test_a_malformed_416_content_range_starts_over(dl, host, dest) -> None:
