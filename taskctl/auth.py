@@ -1,13 +1,27 @@
-"""`auth login | logout | status`: put a profile's secret in the OS keyring, remove it, report on all."""
+"""`auth login | logout | status`: put a profile's secret in the keyring, remove it, report on all."""
 
 from __future__ import annotations
 
 import sys
 
-from taskctl.config import SANDBOX_PROFILE, Profile
+from taskctl.config import HEADER_TEXT, SANDBOX_PROFILE, Profile
 from taskctl.context import AppContext
 from taskctl.errors import ConfigError, ExitCode, UsageError
-from taskctl.secrets import SECRET_KEY_ENV, TOKEN_ENV, KeyringUnavailable, keyring_user, secret_kind, secret_label
+from taskctl.secrets import (
+    TOKEN_ENV,
+    Backend,
+    KeyringLocked,
+    KeyringUnavailable,
+    NoKeyring,
+    Secret,
+    SecretResolver,
+    is_usable_secret,
+    keyring_user,
+    secret_env,
+    secret_kind,
+    secret_label,
+    with_remedy,
+)
 
 
 def _profile(app: AppContext, name: str) -> Profile:
@@ -20,28 +34,38 @@ def _profile(app: AppContext, name: str) -> Profile:
     return profile
 
 
-def _no_keyring_hint(profile: Profile) -> str:
-    if secret_kind(profile) == "secret_key":
-        return f"set ${SECRET_KEY_ENV} instead"
-    return f"set ${TOKEN_ENV} instead, or add `token:` to profile '{profile.name}' in {profile.source} (chmod 600)"
+def _keyring_error(action: str, profile: Profile, error: KeyringUnavailable) -> ConfigError:
+    """`cannot store the token of 'p': <why>`, and how to do without the keyring."""
+    kind = secret_kind(profile)
+    message = f"cannot {action} the {secret_label(kind)} of '{profile.name}': {error}"
+    if not isinstance(error, NoKeyring):
+        return ConfigError(message, with_remedy(error, secret_env(kind)))
+    hint = f"set ${secret_env(kind)} instead"
+    if kind == "token":
+        hint += f", or add `token:` to profile '{profile.name}' in {profile.source} (chmod 600)"
+    return ConfigError(message, hint)
 
 
 def login(app: AppContext, name: str) -> None:
     profile = _profile(app, name)
     kind = secret_kind(profile)
     label = secret_label(kind)
+    secrets = app.secrets
     try:
-        app.secrets.keyring_backend_name()  # before asking for a secret it could not keep
+        secrets.backend()  # before asking for a secret it could not keep
         value = _read_secret(app, f"{label.capitalize()} for {name}: ")
         if not value:
             raise UsageError(f"no {label} given; nothing stored", f"type or pipe the {label} on standard input")
         app.redact.add(value)
-        app.secrets.keyring_set(keyring_user(name, kind), value)
+        if not is_usable_secret(value):
+            raise UsageError(f"the {label} must be {HEADER_TEXT}; nothing stored",
+                             f"type or pipe the {label} alone")
+        backend = secrets.keyring_set(keyring_user(name, kind), value)
     except KeyringUnavailable as exc:
-        raise ConfigError(f"cannot store the {label}: {exc}", _no_keyring_hint(profile)) from None
-    app.stderr.write(f"taskctl: stored the {label} of '{name}' in the OS keyring\n")
-    shadow = f"${TOKEN_ENV}" if app.environ.get(TOKEN_ENV) else (
-        f"the `token:` in {profile.source}" if profile.token else None)
+        raise _keyring_error("store", profile, exc) from None
+    app.stderr.write(f"taskctl: stored the {label} of '{name}' in {backend.label}\n")
+    shadow = f"${TOKEN_ENV}" if kind == "token" and app.environ.get(TOKEN_ENV) else (
+        f"the `token:` in {profile.source}" if kind == "token" and profile.token else None)
     if shadow:
         app.warn(f"{shadow} takes precedence over the keyring for '{name}'")
 
@@ -54,53 +78,83 @@ def _read_secret(app: AppContext, prompt: str) -> str:
             return getpass.getpass(prompt, stream=app.stderr).strip()
         except EOFError:  # Ctrl-D at the prompt: nothing given
             return ""
-    line = sys.stdin.readline() if sys.stdin is not None else ""
+    line = sys.stdin.readline(1024 * 1024) if sys.stdin is not None else ""
     return line.strip()
 
 
 def logout(app: AppContext, name: str) -> None:
     profile = _profile(app, name)
     kind = secret_kind(profile)
+    secrets = app.secrets
     try:
-        removed = app.secrets.keyring_delete(keyring_user(name, kind))
+        removed = secrets.keyring_delete(keyring_user(name, kind))
+        backend = secrets.backend()
     except KeyringUnavailable as exc:
-        raise ConfigError(f"cannot reach the OS keyring: {exc}",
-                          "`taskctl auth status` shows which keyring backend is in use") from None
-    message = "removed the secret of" if removed else "no secret stored in the keyring for"
-    app.stderr.write(f"taskctl: {message} '{name}'\n")
+        raise _keyring_error("remove", profile, exc) from None
+    label = secret_label(kind)
+    message = f"removed the {label} of '{name}' from" if removed else f"no {label} of '{name}' stored in"
+    app.stderr.write(f"taskctl: {message} {backend.label}\n")
 
 
 def status(app: AppContext) -> ExitCode:
-    """One line per profile; exit 6 when some profile has no secret anywhere."""
+    """One line per profile; exit 6 when some profile has no secret anywhere, or the keyring fails."""
     from rich.table import Table
 
     from taskctl.profiles_view import display_source
     from taskctl.render.safe import inert, safe_text
 
-    remedy = "run: taskctl auth login {name}"
-    try:
-        keyring_line = f"keyring: {app.secrets.keyring_backend_name()}"
-    except KeyringUnavailable as exc:
-        keyring_line = f"keyring: unavailable ({exc}); use $TASKCTL_TOKEN or `token:` in the profiles file"
-        remedy = "set $TASKCTL_TOKEN (no keyring here)"
+    secrets = app.secrets
+    backend, keyring_line, problem = _keyring_state(secrets)
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for column in ("PROFILE", "PROVIDER", "KIND", "SECRET", "FROM"):
         table.add_column(column, overflow="fold")
     missing = 0
     for profile in app.profiles.profiles.values():
-        secret = app.secrets.find(profile)
+        secret, trouble = _lookup(secrets, profile)
+        problem = problem or trouble
         if secret is None:
             missing += 1
         label = secret_label(secret.kind if secret else secret_kind(profile))
-        source = display_source(secret, profile) if secret else remedy.format(name=profile.name)
+        source = display_source(secret, profile) if secret else _remedy_cell(profile, backend, trouble)
         table.add_row(safe_text(profile.name), profile.provider, label,
-                      secret.masked() if secret else "(none)", safe_text(source))
+                      secret.masked() if secret else "(none)" if trouble is None else "(unknown)", safe_text(source))
     app.flush_config_warnings()
-    console = app.stdout_console()
     if app.profiles.profiles:
-        console.print(table)
+        app.stdout_console().print(table)
         app.stdout.write(f"file: {inert(str(app.profiles.path))}\n")
     else:
         app.stdout.write(f"no profiles in {inert(str(app.profiles.path))}\n")
-    app.stdout.write(keyring_line + "\n")
+    app.stdout.write(inert(keyring_line) + "\n")
+    if problem is not None:
+        app.report(ConfigError(f"the keyring cannot be read: {problem}", with_remedy(problem, TOKEN_ENV)))
+        return ExitCode.CONFIG
     return ExitCode.CONFIG if missing else ExitCode.OK
+
+
+def _keyring_state(secrets: SecretResolver) -> tuple[Backend | None, str, KeyringUnavailable | None]:
+    """The backend, the `keyring:` line, and the keyring's failure (no keyring at all is not one: env works)."""
+    try:
+        backend = secrets.backend()
+    except NoKeyring as exc:
+        return None, f"keyring: unavailable ({exc}); use ${TOKEN_ENV} or `token:` in the profiles file", None
+    except KeyringUnavailable as exc:
+        return None, "keyring: unusable (see below)", exc
+    named = backend.name in backend.label
+    return backend, f"keyring: {backend.label}" + ("" if named else f"; backend {backend.name}"), None
+
+
+def _lookup(secrets: SecretResolver, profile: Profile) -> tuple[Secret | None, KeyringUnavailable | None]:
+    try:
+        return secrets.find(profile), None
+    except KeyringUnavailable as exc:
+        return None, exc
+
+
+def _remedy_cell(profile: Profile, backend: Backend | None, trouble: KeyringUnavailable | None) -> str:
+    if isinstance(trouble, KeyringLocked):
+        return "keyring locked: unlock it, or set $" + secret_env(secret_kind(profile))
+    if trouble is not None:
+        return "keyring failed (see below)"
+    if backend is None:
+        return f"set ${secret_env(secret_kind(profile))} (no keyring here)"
+    return f"run: taskctl auth login {profile.name}"

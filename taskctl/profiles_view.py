@@ -5,8 +5,8 @@ from __future__ import annotations
 from taskctl import jsonio
 from taskctl.config import PROVIDERS, SANDBOX_PROFILE, Profile, sandbox_profile
 from taskctl.context import AppContext
-from taskctl.errors import UsageError
-from taskctl.secrets import Secret, secret_kind
+from taskctl.errors import ConfigError, UsageError
+from taskctl.secrets import KeyringUnavailable, Secret, secret_env, secret_kind, secret_label, with_remedy
 
 
 def list_profiles(app: AppContext, as_json: bool) -> None:
@@ -41,8 +41,12 @@ def list_profiles(app: AppContext, as_json: bool) -> None:
 
 
 def show_profile(app: AppContext, name: str) -> None:
+    """The profile's table; a keyring that cannot be read is shown in it, then reported (exit 6)."""
     profile = _find(app, name)
-    secret = _secret_or_none(app, profile)
+    try:
+        secret, trouble = _secret_or_none(app, profile), None
+    except KeyringUnavailable as exc:
+        secret, trouble = None, exc
     rows: list[tuple[str, str, str]] = [
         ("name", profile.name, profile.origin("name")),
         ("provider", "all (" + ", ".join(PROVIDERS) + ")" if profile.builtin_sandbox else profile.provider,
@@ -60,8 +64,12 @@ def show_profile(app: AppContext, name: str) -> None:
         origin_key = "timeout" if key == "timeout" else key
         rows.append((key, jsonio.describe_value(value), profile.origin(origin_key)))
     kind = secret.kind if secret else secret_kind(profile)
-    rows.append((kind, secret.masked() if secret else "(none)", display_source(secret, profile) if secret else
-                 f"run: taskctl auth login {profile.name}"))
+    if secret:
+        rows.append((kind, secret.masked(), display_source(secret, profile)))
+    elif trouble:
+        rows.append((kind, "(unknown)", "the keyring cannot be read (see below)"))
+    else:
+        rows.append((kind, "(none)", f"run: taskctl auth login {profile.name}"))
     from rich.table import Table
 
     from taskctl.render.safe import inert, safe_text
@@ -74,6 +82,9 @@ def show_profile(app: AppContext, name: str) -> None:
     app.stdout_console().print(table)
     if not profile.builtin_sandbox:
         app.stdout.write(f"file: {inert(profile.source)}\n")
+    if trouble:
+        raise ConfigError(f"cannot read the {secret_label(kind)} of '{profile.name}': {trouble}",
+                          with_remedy(trouble, secret_env(kind)))
 
 
 def display_source(secret: Secret, profile: Profile) -> str:

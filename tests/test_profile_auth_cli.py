@@ -111,7 +111,7 @@ def test_logout_removes_it_and_a_second_logout_says_nothing_stored(cli, profiles
     assert keyring.get_password("taskctl", "eo-prod") is None
     again = cli("auth", "logout", "eo-prod")
     assert again.exit_code == 0
-    assert "no secret stored" in again.stderr
+    assert "no token of 'eo-prod' stored in keyrings.alt PlaintextKeyring (a plain file: ~/" in again.stderr
     _assert_no_secret(result)
 
 

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+import time
 from pathlib import Path
 
 import keyring
 import pytest
 from conftest import _reset_keyring, write_profiles
+from keyring.backend import KeyringBackend
+from keyring.compat import properties
 
 from taskctl.sandbox import SANDBOX_TOKEN
 
 ENV_TOKEN = "tok-ENV-5d1c9e7a3b2f4068aa1e"
 FILE_TOKEN = "tok-FILE-8c2e6a4f0d9b7135bb2f"
 KEYRING_TOKEN = "tok-KEYRING-3f7b1d5e9a2c4860cc3d"
+LOGIN_TOKEN = "tok-LOGIN-6e5d4c3b2a19f8e7"
 SECRETS = (ENV_TOKEN, FILE_TOKEN, KEYRING_TOKEN)
 
 
@@ -165,3 +170,262 @@ def test_secret_key_of_an_aksk_profile_comes_from_env_or_keyring_user_with_suffi
     result = cli("profile", "show", "ma")
     assert "env TASKCTL_SECRET_KEY" in result.stdout
     _assert_no_secret(result.stdout, result.stderr)
+
+
+# --- hostile and broken keyring backends ----------------------------------------------------------------------
+# Real keyring backends, selected by name through PYTHON_KEYRING_BACKEND=test_secrets.<Class> as a user would.
+# Each is viable only when named that way, so keyring's own detection never picks one up in another test.
+
+MARK = "tok-MARK-0c9d8e7f6a5b"  # what a hostile backend puts in its exception texts
+RELEASE = threading.Event()  # lets a hanging backend's worker thread end once its test is over
+
+
+class _Hostile(KeyringBackend):
+    @properties.classproperty
+    def priority(cls) -> float:
+        if os.environ.get("PYTHON_KEYRING_BACKEND", "").rpartition(".")[2] != cls.__name__:
+            raise RuntimeError("only when named by PYTHON_KEYRING_BACKEND")
+        return 1
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        pass
+
+    def delete_password(self, service: str, username: str) -> None:
+        pass
+
+
+class RaisesValueError(_Hostile):
+    def get_password(self, service: str, username: str) -> str | None:
+        raise ValueError(f"cannot decode {MARK}")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise ValueError(f"cannot keep {password}")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise ValueError(f"cannot drop {MARK}")
+
+
+class BackendBoom(Exception):
+    pass
+
+
+class RaisesCustom(RaisesValueError):
+    def get_password(self, service: str, username: str) -> str | None:
+        raise BackendBoom(MARK)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise BackendBoom(password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise BackendBoom(MARK)
+
+
+class ReturnsBytes(_Hostile):
+    def get_password(self, service: str, username: str) -> str | None:
+        return MARK.encode()  # type: ignore[return-value]
+
+
+class ReturnsNumber(_Hostile):
+    def get_password(self, service: str, username: str) -> str | None:
+        return 918273645546372819  # type: ignore[return-value]
+
+
+class ReturnsControlCharacters(_Hostile):
+    def get_password(self, service: str, username: str) -> str | None:
+        return f"{MARK}\r\nX-Injected: 1"
+
+
+class ReturnsHuge(_Hostile):
+    def get_password(self, service: str, username: str) -> str | None:
+        return MARK * 100_000
+
+
+class Hangs(_Hostile):
+    def get_password(self, service: str, username: str) -> str | None:
+        RELEASE.wait(60)
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        RELEASE.wait(60)
+
+    def delete_password(self, service: str, username: str) -> None:
+        RELEASE.wait(60)
+
+
+class KeepsNothing(_Hostile):
+    """set_password succeeds and stores nothing."""
+
+
+class Unviable(_Hostile):
+    @properties.classproperty
+    def priority(cls) -> float:
+        raise RuntimeError("this backend needs a daemon that is not running")
+
+
+class NotABackend:
+    priority = 1
+
+
+@pytest.fixture
+def backend(monkeypatch: pytest.MonkeyPatch, sandbox, profiles_file: Path):  # type: ignore[no-untyped-def]
+    """Select a backend by name; profile `local` (eo, the sandbox) with no token in the file."""
+    write_profiles(profiles_file, _profile(sandbox))
+
+    def use(name: str) -> None:
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", name)
+
+    RELEASE.clear()
+    yield use
+    RELEASE.set()
+
+
+def _assert_clean_keyring_error(result, *needles: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 6, (result.stdout, result.stderr)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("taskctl:")]
+    assert len(errors) == 2, result.stderr
+    for needle in needles:
+        assert needle in result.stderr, (needle, result.stderr)
+    for text in (result.stdout, result.stderr):
+        assert MARK not in text and "MARK" not in text
+        assert "internal error" not in text and "Traceback" not in text
+    assert "TASKCTL_TOKEN" in errors[1]
+
+
+BACKEND_HINT = "PYTHON_KEYRING_BACKEND: unset it"
+MISBEHAVING = {
+    "RaisesValueError": ("failed (ValueError)", BACKEND_HINT),
+    "RaisesCustom": ("failed (test_secrets.BackendBoom)", BACKEND_HINT),
+    "ReturnsBytes": ("returned a bytes value, not text", BACKEND_HINT),
+    "ReturnsNumber": ("returned an int value, not text", BACKEND_HINT),
+    "ReturnsControlCharacters": ("not a usable secret", "store it again: taskctl auth login local"),
+    "ReturnsHuge": ("not a usable secret", "over 64 KiB"),
+}
+COMMANDS = {
+    "get": ("eo", "get", "702", "--profile", "local"),
+    "status": ("auth", "status"),
+    "show": ("profile", "show", "local"),
+    "login": ("auth", "login", "local"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("name", sorted(MISBEHAVING))
+def test_a_misbehaving_backend_is_exit_6_naming_it(cli, sandbox, backend, name: str, command: str) -> None:
+    backend(f"test_secrets.{name}")
+    result = cli(*COMMANDS[command], input=LOGIN_TOKEN + "\n")
+    _assert_clean_keyring_error(result, f"test_secrets.{name}", *MISBEHAVING[name])
+    assert LOGIN_TOKEN not in result.stdout + result.stderr
+    assert not sandbox.requests_seen
+
+
+@pytest.mark.parametrize("name", ["RaisesValueError", "RaisesCustom"])
+def test_logout_with_a_raising_backend_is_exit_6_naming_it(cli, backend, name: str) -> None:
+    backend(f"test_secrets.{name}")
+    result = cli("auth", "logout", "local")
+    _assert_clean_keyring_error(result, f"test_secrets.{name}", "cannot remove the token of 'local'")
+
+
+BAD_NAMES = {
+    "no_such_module_4d2f.Keyring": "No module named 'no_such_module_4d2f'",
+    "keyring.backends.NoSuchBackend": "has no attribute 'NoSuchBackend'",
+    "keyring.backends.SecretService": "has no attribute 'SecretService'",  # a module, not its class
+    "test_secrets.NotABackend": "is not a keyring backend class",
+    "test_secrets.Unviable": "needs a daemon that is not running",
+    "Keyring": "is not a module.Class name",
+    "": "is set but empty",
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("name", sorted(BAD_NAMES))
+def test_a_bad_python_keyring_backend_is_exit_6_naming_the_variable(cli, sandbox, backend, name: str,
+                                                                   command: str) -> None:
+    """keyring itself raises ImportError, AttributeError or ValueError at first use (it does not warn)."""
+    backend(name)
+    result = cli(*COMMANDS[command], input=LOGIN_TOKEN + "\n")
+    _assert_clean_keyring_error(result, "PYTHON_KEYRING_BACKEND", BAD_NAMES[name], "unset PYTHON_KEYRING_BACKEND")
+    assert not sandbox.requests_seen
+
+
+def test_a_broken_keyring_is_not_consulted_when_the_environment_has_the_token(cli, sandbox, backend,
+                                                                             monkeypatch) -> None:
+    backend("no_such_module_4d2f.Keyring")
+    monkeypatch.setenv("TASKCTL_TOKEN", SANDBOX_TOKEN)
+    result = cli("eo", "get", "702", "--profile", "local", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_hanging_backend_is_given_up_on(cli, sandbox, backend, monkeypatch, command: str) -> None:
+    backend("test_secrets.Hangs")
+    monkeypatch.setenv("TASKCTL_KEYRING_TIMEOUT", "0.3")
+    started = time.monotonic()
+    result = cli(*COMMANDS[command], input=LOGIN_TOKEN + "\n")
+    assert time.monotonic() - started < 5
+    _assert_clean_keyring_error(result, "test_secrets.Hangs did not answer within 0.3 s", "TASKCTL_KEYRING_TIMEOUT")
+
+
+def test_a_hanging_backend_costs_one_timeout_not_one_per_profile(cli, backend, profiles_file: Path,
+                                                                 monkeypatch) -> None:
+    write_profiles(profiles_file, "profiles:\n" + "".join(
+        f"  p{i}:\n    provider: eo\n    endpoint: https://eo.example.com\n" for i in range(10)))
+    backend("test_secrets.Hangs")
+    monkeypatch.setenv("TASKCTL_KEYRING_TIMEOUT", "0.3")
+    started = time.monotonic()
+    result = cli("auth", "status")
+    assert time.monotonic() - started < 2
+    assert result.exit_code == 6
+    assert result.stdout.count("(unknown)") == 10
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "nan", "inf"])
+def test_a_bad_keyring_timeout_is_exit_6_naming_the_variable(cli, backend, monkeypatch, value: str) -> None:
+    backend("keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("TASKCTL_KEYRING_TIMEOUT", value)
+    result = cli("eo", "get", "702", "--profile", "local")
+    assert result.exit_code == 6
+    assert "$TASKCTL_KEYRING_TIMEOUT must be a positive number of seconds" in result.stderr
+
+
+def test_a_backend_that_keeps_nothing_is_not_reported_as_storing(cli, backend) -> None:
+    backend("test_secrets.KeepsNothing")
+    result = cli("auth", "login", "local", input=LOGIN_TOKEN + "\n")
+    _assert_clean_keyring_error(result, "did not keep the secret")
+    assert "stored" not in result.stderr.replace("store the", "")
+
+
+def test_the_null_backend_is_no_keyring(cli, backend) -> None:
+    backend("keyring.backends.null.Keyring")
+    result = cli("auth", "login", "local", input=LOGIN_TOKEN + "\n")
+    assert result.exit_code == 6
+    assert "the keyring is disabled (keyring.backends.null.Keyring)" in result.stderr
+    result = cli("eo", "get", "702", "--profile", "local")
+    assert result.exit_code == 6
+    assert "no token for profile 'local'" in result.stderr
+
+
+def test_a_plain_file_backend_is_named_as_such_never_os_keyring(cli, backend) -> None:
+    backend("keyrings.alt.file.PlaintextKeyring")
+    where = "keyrings.alt PlaintextKeyring (a plain file: ~/.local/share/python_keyring/keyring_pass.cfg)"
+    login = cli("auth", "login", "local", input=LOGIN_TOKEN + "\n")
+    assert login.exit_code == 0, login.stderr
+    assert login.stderr == f"taskctl: stored the token of 'local' in {where}\n"
+    status = cli("auth", "status")
+    assert f"keyring: {where}; backend keyrings.alt.file.PlaintextKeyring" in status.stdout
+    logout = cli("auth", "logout", "local")
+    assert logout.stderr == f"taskctl: removed the token of 'local' from {where}\n"
+    for result in (login, status, logout):
+        assert "OS keyring" not in result.stdout + result.stderr
+
+
+def test_a_token_with_a_line_break_is_refused_by_login(cli, backend) -> None:
+    backend("keyrings.alt.file.PlaintextKeyring")
+    result = cli("auth", "login", "local", input=LOGIN_TOKEN + "\x1b[2J\n")
+    assert result.exit_code == 2
+    assert "nothing stored" in result.stderr
+    assert keyring.get_password("taskctl", "local") is None
+    assert LOGIN_TOKEN not in result.stderr
