@@ -248,3 +248,31 @@ def test_hostile_keys_reach_a_terminal_inert(tmp_path: Path, fmt: str) -> None:
     assert code == 0, out
     _assert_inert(out)
     assert "<U+202E>evil" in out or "\\u202Eevil" in out
+
+
+_FIRST_IMPORTS = """
+import os, sys
+from taskctl.context import AppContext
+from taskctl.get import fetch_in_order
+
+class Recording:
+    def __init__(self, fetcher):
+        self.fetcher, self.seen = fetcher, []
+
+    def fetch(self, task_id):
+        self.seen.append(all(name in sys.modules for name in ("requests", "urllib3.util", "urllib3.exceptions")))
+        return self.fetcher.fetch(task_id)
+
+with AppContext(environ=dict(os.environ)).connect("eo", "sandbox") as connection:
+    recording = Recording(connection.fetcher)
+    outcomes = list(fetch_in_order(recording, ["702", "703", "704", "706"]))
+print(recording.seen, [outcome.error for outcome in outcomes])
+"""
+
+
+def test_fetch_threads_start_with_the_http_stack_imported() -> None:
+    """Threads that import urllib3 for the first time at once can deadlock in importlib (_DeadlockError, an
+    'internal error' once in a few dozen runs of `eo get` with several ids on a loaded machine)."""
+    proc = subprocess.run([sys.executable, "-c", _FIRST_IMPORTS], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[True, True, True, True] [None, None, None, None]"
