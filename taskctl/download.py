@@ -850,7 +850,7 @@ class _Transfer:
         names the same version; when it does not say, ask again for the last byte (a 206 names it)."""
         match = re.fullmatch(r"\s*bytes\s+\*/([0-9]{1,18})\s*", response.headers.get("Content-Range", ""), re.I)
         assert self.version is not None
-        if not match or int(match[1]) != offset:
+        if not match or int(match[1]) != offset or offset != part.size():  # (a 416 to the last byte: neither)
             raise _Restart(f"{part.path} does not fit the file on {_host(self.url)}; downloading from the start")
         same = self.version.same_as(answered)
         if same is False:

@@ -222,6 +222,24 @@ def test_a_whole_part_is_renamed_on_a_416_that_names_its_version(dl, host, dest)
     assert (dest / "pkg.zip").read_bytes() == V1
 
 
+def test_a_416_to_the_last_byte_too_starts_over(dl, host, dest) -> None:
+    _script, server = host(Version(V1, etag("v1")), cuts=[len(V1) - 1])
+    whole_part(dl, dest, V1)
+
+    def always_416(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+        first = _range_start(seen.headers.get("range"))
+        if first is None:
+            answer(handler, 200, V1, headers=etag("v1"))
+        else:  # names no version, and claims the file ends wherever the range starts
+            answer(handler, 416, b"", headers={"Content-Range": f"bytes */{first}"})
+
+    server.script = always_416
+    result = dl("task-v", "--dest", str(dest))
+    assert result.exit_code == 0, result.stderr
+    assert asked(server)[1:] == [(f"bytes={len(V1)}-", '"v1"'), (f"bytes={len(V1) - 1}-", '"v1"'), (None, None)]
+    assert (dest / "pkg.zip").read_bytes() == V1
+
+
 def test_a_size_that_changed_means_another_version(dl, host, dest) -> None:
     script, server = host(Version(V1, etag("same")), Version(V1 + b"more", etag("same")), cuts=[4000],
                           honour_if_range=False)

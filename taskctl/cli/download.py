@@ -48,8 +48,9 @@ def download(
 ) -> None:
     """Download the package of a finished KooDrive task; print the path written.
 
-    An interrupted download resumes when run again. With --wait, an unfinished task is watched first
-    (--interval, --timeout as for `watch`; exit 8 when the timeout passes first).
+    An interrupted download resumes when run again, if the storage host names the file's version (ETag or
+    Last-Modified); a file that changed meanwhile is downloaded again whole. With --wait, an unfinished task
+    is watched first (--interval, --timeout as for `watch`; exit 8 when the timeout passes first).
 
     Example: taskctl koodrive download task-done --profile sandbox --dest /tmp
     """
