@@ -1,4 +1,5 @@
-"""stdout and stderr whose reader may go away (`| head`): the command goes on quietly and keeps its exit code."""
+"""stdout and stderr whose reader may go away (`| head`), or was never there (`>&-`): the command goes on
+quietly and keeps its exit code."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import contextlib
 import os
 import sys
 from typing import Any, TextIO, cast
+
+# The reader of a pipe closed its end (EPIPE), or the peer of a socket reset it.
+READER_GONE = (BrokenPipeError, ConnectionResetError)
 
 
 class ReaderSafeStream:
@@ -25,7 +29,7 @@ class ReaderSafeStream:
     def write(self, text: str) -> int:
         try:
             return self._stream.write(text)
-        except BrokenPipeError:
+        except READER_GONE:
             self._reader_went_away()
             return len(text)
 
@@ -36,7 +40,7 @@ class ReaderSafeStream:
     def flush(self) -> None:
         try:
             self._stream.flush()
-        except BrokenPipeError:
+        except READER_GONE:
             self._reader_went_away()
         except ValueError:  # already closed: nothing left to lose
             pass
@@ -49,6 +53,33 @@ class ReaderSafeStream:
         silence(self._stream)
         with contextlib.suppress(OSError, ValueError):
             self._stream.flush()  # what was still buffered goes to /dev/null now, not to the final flush
+
+
+def standard_stream(stream: TextIO | None, fd: int) -> TextIO:
+    """``sys.stdout`` or ``sys.stderr`` (descriptor ``fd``) as a reader-safe stream.
+
+    Python sets them to None when the descriptor was closed before it started (`taskctl ... >&-`): that is a
+    reader that was never there. The stream then writes to /dev/null, opened on that very descriptor while it
+    is free, so that no file or socket opened later gets its number and receives the output.
+    """
+    if stream is not None:
+        return reader_safe(stream)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    if devnull != fd and not _is_open(fd):
+        os.dup2(devnull, fd)
+        os.close(devnull)
+        devnull = fd
+    nowhere = ReaderSafeStream(open(devnull, "w", encoding="utf-8", closefd=False))  # noqa: SIM115 - for the process
+    nowhere.reader_gone = True
+    return cast(TextIO, nowhere)
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
 
 
 def reader_safe(stream: TextIO) -> TextIO:

@@ -13,8 +13,11 @@ import contextlib
 import fcntl
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,4 +157,53 @@ def test_stdout_and_stderr_on_one_closed_pipe() -> None:
 def test_other_commands_end_quietly(args: tuple[str, ...]) -> None:
     run = run_closing_stdout(*args, read_first_line=False)
     assert run.returncode == 0, run.stderr
+    assert_quiet(run)
+
+
+def _closing(fd: int) -> Callable[[], None]:
+    return lambda: os.close(fd)
+
+
+@pytest.mark.parametrize("args", [("eo", "get", "702", "9999"), ("eo", "watch", "711", "--interval", "0.05")],
+                         ids=["get", "watch"])
+def test_a_stdout_closed_before_the_start_is_a_reader_that_is_not_there(args: tuple[str, ...]) -> None:
+    """`taskctl ... >&-`: Python starts with sys.stdout None; the command runs, reports, keeps its code."""
+    proc = subprocess.run([TASKCTL, *args, "--profile", "sandbox"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, timeout=120, env=_env(), preexec_fn=_closing(1))
+    assert proc.returncode == (3 if args[1] == "get" else 7), proc.stderr
+    assert ("taskctl: error: eo task 9999: " if args[1] == "get" else "taskctl: error: eo task 711 ended failed") \
+        in proc.stderr
+    assert_quiet(Run(proc.returncode, b"", proc.stderr))
+
+
+def test_a_stderr_closed_before_the_start_keeps_stdout_and_the_exit_code() -> None:
+    proc = subprocess.run([TASKCTL, "eo", "get", "702", "9999", "--profile", "sandbox"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True, timeout=120, env=_env(), preexec_fn=_closing(2))
+    assert proc.returncode == 3
+    assert proc.stdout.startswith("eo task 702 · API TEST BAND MERGING\n")
+
+
+def test_a_socket_reset_by_its_reader_is_a_reader_that_went_away() -> None:
+    """stdout on a TCP socket whose reader resets the connection (ECONNRESET rather than EPIPE)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, PIPE_PAGE)  # small buffers: the writer blocks
+    writer = socket.socket()
+    writer.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, PIPE_PAGE)
+    writer.connect(listener.getsockname())
+    reader, _ = listener.accept()
+    listener.close()
+    proc = subprocess.Popen([TASKCTL, "eo", "get", *IDS, "9999", "--profile", "sandbox"], stdout=writer.fileno(),
+                            stderr=subprocess.PIPE, env=_env())
+    writer.close()
+    with reader:
+        reader.settimeout(120)
+        assert reader.recv(64).startswith(b"eo task 702")
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+    try:
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    run = Run(proc.returncode, b"", stderr.decode())
+    assert run.returncode == 3, run.stderr
+    assert run.stderr.startswith("taskctl: error: eo task 9999: ")
     assert_quiet(run)

@@ -11,7 +11,7 @@ from taskctl import __version__
 from taskctl.cli import auth, eo, koodrive, modelarts, profile, sandbox
 from taskctl.cli.boundary import _interrupted
 from taskctl.cli.options import ConfigOpt, DebugOpt
-from taskctl.output_streams import reader_safe, settle
+from taskctl.output_streams import settle, standard_stream
 
 app = typer.Typer(
     name="taskctl",
@@ -50,10 +50,10 @@ def root(
 
 def main() -> None:
     """Console-script entry point."""
-    # `| head` may close stdout (or `2>&1 | head` stderr) at any moment: from here on that is silence, and
-    # the exit code stays the command's own.
-    sys.stdout = reader_safe(sys.stdout)
-    sys.stderr = reader_safe(sys.stderr)
+    # `| head` may close stdout (or `2>&1 | head` stderr) at any moment, `>&-` may have closed it already:
+    # from here on that is silence, and the exit code stays the command's own.
+    sys.stdout = standard_stream(sys.stdout, 1)
+    sys.stderr = standard_stream(sys.stderr, 2)
     try:
         app(prog_name="taskctl")
     except KeyboardInterrupt:
