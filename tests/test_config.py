@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -406,3 +407,22 @@ def test_warning_shows_even_when_the_command_then_fails(cli, profiles_file: Path
     assert result.exit_code == 2
     assert "chmod 600" in result.stderr
     assert FILE_TOKEN not in result.stderr + result.stdout
+
+
+def test_anchors_and_merges_share_keys_between_profiles(cli, profiles_file: Path) -> None:
+    write_profiles(profiles_file, """\
+profiles:
+  eo-prod: &eo
+    provider: eo
+    endpoint: https://eo.example.com/api
+    retries: 1
+  eo-keyed:
+    <<: *eo
+    auth_header: X-API-Key
+    retries: 2
+""")
+    result = cli("profile", "show", "eo-keyed")
+    assert result.exit_code == 0, result.stderr
+    assert re.search(r"^endpoint\s+https://eo\.example\.com/api\s+profiles\.yaml:4\s*$", result.stdout, re.M)
+    assert re.search(r"^retries\s+2\s+profiles\.yaml:9\s*$", result.stdout, re.M)  # its own value wins
+    assert re.search(r"^auth_header\s+X-API-Key\s+profiles\.yaml:8\s*$", result.stdout, re.M)

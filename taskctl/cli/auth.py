@@ -1,4 +1,4 @@
-"""`taskctl auth login NAME | logout NAME | status`: secrets in the OS keyring."""
+"""`taskctl auth login NAME | logout NAME | status`: secrets in the keyring."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ if TYPE_CHECKING:
     from taskctl.context import AppContext
     from taskctl.errors import ExitCode
 
-app = typer.Typer(help="Store, remove and check the secrets of profiles (OS keyring).", no_args_is_help=True)
+app = typer.Typer(help="Store, remove and check the secrets of profiles (in the keyring).", no_args_is_help=True)
 NameArg = typer.Argument(..., metavar="NAME", autocompletion=complete_profile, help="Profile name.")
 
 
 @app.command("login")
 def login(ctx: typer.Context, name: str = NameArg, config: ConfigOpt = None) -> None:
-    """Store the profile's secret in the OS keyring (prompted without echo, or read from stdin)."""
+    """Store the profile's secret in the keyring (prompted without echo, or read from stdin)."""
 
     def action(app_context: AppContext) -> None:
         from taskctl.auth import login as run
@@ -32,7 +32,7 @@ def login(ctx: typer.Context, name: str = NameArg, config: ConfigOpt = None) -> 
 
 @app.command("logout")
 def logout(ctx: typer.Context, name: str = NameArg, config: ConfigOpt = None) -> None:
-    """Remove the profile's secret from the OS keyring."""
+    """Remove the profile's secret from the keyring."""
 
     def action(app_context: AppContext) -> None:
         from taskctl.auth import logout as run
@@ -44,9 +44,9 @@ def logout(ctx: typer.Context, name: str = NameArg, config: ConfigOpt = None) ->
 
 @app.command("status")
 def status(ctx: typer.Context, config: ConfigOpt = None) -> None:
-    """For every profile: where its secret comes from (masked), and whether the keyring works.
+    """For every profile: where its secret comes from (masked), and which keyring backend is used.
 
-    Exits 6 when a profile has no secret anywhere.
+    Exits 6 when a profile has no secret anywhere, or the keyring is locked or fails.
     """
 
     def action(app_context: AppContext) -> ExitCode:
