@@ -28,9 +28,10 @@ def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
 
 
 OSC52 = "\x1b]52;c;cHduZWQ=\x07"  # writes "pwned" to the clipboard of many terminals
-HOSTILE_KEYS = [OSC52 + "clip", "\x1b[2Jclear", "\u202eevil", "\x9b31mcsi", "\x9d0;title\x9c", "[bold]mk[/bold]"]
+HOSTILE_KEYS = [OSC52 + "clip", "\x1b[2Jclear", "\u202eevil", "\x9b31mcsi", "\x9d0;title\x9c", "[bold]mk[/bold]",
+                "\u061calm"]
 OUR_ESCAPES = re.compile(r"\x1b\[[0-9;]*m|\x1b\]8;[^\x1b\x07]*\x1b\\")  # our own colours and links, on a terminal
-UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def test_first_run_against_the_builtin_sandbox() -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from taskctl import jsonio
 from taskctl.model import TaskResult
+from taskctl.render.safe import ESCAPE_IN_QUOTES
 
 
 def render_json(result: TaskResult) -> str:
-    return jsonio.dumps(result.raw, indent=2) + "\n"
+    # Such characters only occur inside JSON strings, where a \uXXXX escape reads back as the same string.
+    text = ESCAPE_IN_QUOTES.sub(lambda match: f"\\u{ord(match.group()):04x}", jsonio.dumps(result.raw, indent=2))
+    return text + "\n"

@@ -16,7 +16,11 @@ if TYPE_CHECKING:
 
 # What RFC 3986 allows in a URL, and non-ASCII text (IRIs); bidi controls are refused separately.
 _URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%\u00a0-\U0010ffff]+")
-_UNSAFE = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029]")
+_BIDI = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"  # marks, embeddings, overrides, isolates
+_UNSAFE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}\\u2028\\u2029]")
+ESCAPE_IN_QUOTES = re.compile(f"[\\x7f-\\x9f{_BIDI}\\u2028\\u2029]")
+"""What a JSON or YAML emitter may leave raw inside a quoted string although a terminal acts on it (they escape
+C0 themselves): such text is written as ``\\uXXXX`` escapes, which read back as the same string."""
 
 
 def _visible(match: re.Match[str]) -> str:

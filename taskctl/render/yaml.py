@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from taskctl.jsonio import TERMINAL_UNSAFE, RawInt, RawNumber
+from taskctl.jsonio import RawInt, RawNumber
 from taskctl.model import TaskResult
+from taskctl.render.safe import ESCAPE_IN_QUOTES
 
 
 def render_yaml(result: TaskResult) -> str:
@@ -21,7 +22,7 @@ def render_yaml(result: TaskResult) -> str:
         return dumper.represent_scalar("tag:yaml.org,2002:int", number.text)
 
     def represent_str(dumper: yaml.SafeDumper, text: str) -> Any:
-        style = '"' if TERMINAL_UNSAFE.search(text) else None
+        style = '"' if ESCAPE_IN_QUOTES.search(text) else None
         return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
     Dumper.add_representer(RawNumber, represent_number)
@@ -31,7 +32,7 @@ def render_yaml(result: TaskResult) -> str:
                      default_flow_style=False, explicit_start=True, width=100)
     # The emitter escapes C0, DEL and C1 in double quotes, but writes bidi controls raw: escape them too
     # (they only occur inside the double-quoted scalars chosen above, where \uXXXX is valid YAML).
-    return TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04X}", text)
+    return ESCAPE_IN_QUOTES.sub(lambda m: f"\\u{ord(m.group()):04X}", text)
 
 
 def _yaml_float(text: str) -> str:
