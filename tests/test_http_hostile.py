@@ -633,3 +633,22 @@ def test_the_redactor_hides_every_encoding_of_any_secret(secret: str) -> None:
 
 def _pairs(data: bytes) -> list[bytes]:
     return [data[i:i + 2] for i in range(0, len(data), 2)]
+
+
+@pytest.mark.parametrize(("head", "what"), [
+    (b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: a\r\n" % i for i in range(150)) + b"Content-Length: 2\r\n\r\n",
+     "too many headers"),
+    (b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 70000 + b"\r\nContent-Length: 2\r\n\r\n", "a line too long"),
+    (b"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\n", "no valid status line"),
+    (b"garbage\r\n\r\n", "no valid status line"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n", "contradictory header"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "broken chunked encoding"),
+], ids=["many-headers", "long-line", "bad-status", "garbage", "two-lengths", "bad-chunk"])
+def test_an_answer_that_is_not_http_is_exit_1_without_retries(raw, profiles_file, cli, head: bytes, what: str) -> None:
+    server = raw(handler=_serve_body(head, iter([b"{}"])))
+    write_profiles(profiles_file, profile_yaml(server.url, retries=2))
+
+    result = cli("eo", "get", "1")
+
+    assert_clean_error(result, 1, "malformed http answer", what)
+    assert server.connections == 1

@@ -45,6 +45,10 @@ def network_error(profile: Profile, host: str, exc: Exception) -> TaskctlError:
                             "the service may be overloaded; retry later or raise `timeout:` in the profile")
     if isinstance(exc, requests.exceptions.ContentDecodingError):
         return ResponseError(f"{host} sent an answer whose compression is broken")
+    malformed = malformed_http(chain)
+    if malformed:
+        return ResponseError(f"{host} sent a malformed HTTP answer ({malformed})",
+                             "check the endpoint, and any proxy in between")
     if isinstance(exc, requests.exceptions.ConnectionError) and not broke_after_connect(chain):
         return NetworkError(f"cannot connect to {host}: {root_cause(exc)}",
                             "check the profile's endpoint and your network")
@@ -75,12 +79,34 @@ def body_error(profile: Profile, host: str, exc: BaseException) -> TaskctlError:
     return NetworkError(f"the connection to {host} broke: {root_cause(exc)}")
 
 
+def malformed_http(chain: list[BaseException]) -> str | None:
+    """What was wrong with an answer that is not well-formed HTTP, or None when nothing was."""
+    from http.client import BadStatusLine, HTTPException, IncompleteRead, LineTooLong, RemoteDisconnected
+
+    from urllib3.exceptions import InvalidChunkLength, InvalidHeader
+
+    for error in chain:
+        if isinstance(error, InvalidChunkLength):  # before IncompleteRead: it is one
+            return "a broken chunked encoding"
+        if isinstance(error, RemoteDisconnected | IncompleteRead):
+            return None  # the connection broke: worth a retry
+        if isinstance(error, LineTooLong):
+            return "a line too long"
+        if isinstance(error, BadStatusLine):
+            return "no valid status line"
+        if isinstance(error, InvalidHeader) or type(error).__name__ == "InvalidHeader":
+            return "a malformed or contradictory header"
+        if isinstance(error, HTTPException):
+            return "too many headers" if "headers" in str(error) else "not HTTP/1.1"
+    return None
+
+
 def transient(exc: Exception) -> bool:
     """Worth another attempt: connection failures and timeouts, not TLS, proxies' setup or malformed requests."""
     import requests
 
     if isinstance(exc, requests.exceptions.SSLError | requests.exceptions.InvalidProxyURL |
-                  requests.exceptions.ContentDecodingError):
+                  requests.exceptions.ContentDecodingError) or malformed_http(list(chain_of(exc))):
         return False
     return isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout |
                       requests.exceptions.ChunkedEncodingError)
