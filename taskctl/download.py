@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 PART_SUFFIX = ".part"
+MIN_RANGE_BYTES = 64 * 1024  # a range answer that ends early must bring at least this much
 MAX_NAME_BYTES = 200  # file systems allow 255; leave room for ".part" and an editor's backup suffix
 LINK_GONE_STATUSES = frozenset({401, 403, 404, 410})
 _CONTENT_RANGE = re.compile(r"\s*bytes\s+([0-9]{1,18})-([0-9]{1,18})/([0-9]{1,18}|\*)\s*", re.I)
@@ -792,6 +793,9 @@ class _Transfer:
             raise _BodyBroke(TruncatedBodyError(f"the download ended at {size} bytes, not the {expected} "
                                                 "announced"))
         if total is not None and size < total:
+            if size - start < MIN_RANGE_BYTES:  # a host dealing the file out in crumbs: count it as a break
+                raise _BodyBroke(TruncatedBodyError(f"{_host(self.url)} sent only {size - start} bytes of the "
+                                                    f"remaining {total - start}"))
             return None
         part.move_to(final, self.force)
         return final

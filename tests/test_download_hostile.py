@@ -563,3 +563,25 @@ def test_a_malformed_etag_counts_as_none(dl, host, dest, tag) -> None:
         assert asked(server)[-1] == ("bytes=4000-", tag)
     else:
         assert files_under(dest) == []
+
+
+def test_a_host_dealing_the_file_out_a_byte_a_range_is_bounded(dl, drive, storage, dest) -> None:
+    data = os.urandom(300_000)
+    tag = etag("crumbs")
+
+    def crumbs(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+        first = _range_start(seen.headers.get("range"))
+        if first is None:  # the whole file announced, one byte sent
+            answer(handler, 200, data[:1], length=len(data), headers=tag, close=True)
+            return
+        answer(handler, 206, data[first:first + 1],
+               headers={"Content-Range": f"bytes {first}-{first}/{len(data)}", **tag})
+
+    server = storage(crumbs)
+    drive.add_task("koodrive", "task-crumbs", done_task("task-crumbs", f"{server.url}/pkg.zip"))
+
+    result = dl("task-crumbs", "--dest", str(dest))
+
+    assert result.exit_code == 1, result.stderr
+    assert "sent only 1 bytes of the remaining" in result.stderr
+    assert len(server.seen) <= 5  # the profile's retries, not 300,000 requests
