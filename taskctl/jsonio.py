@@ -8,8 +8,9 @@ written back from that text.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
+
+from taskctl.render.safe import ESCAPE_IN_QUOTES
 
 
 class RawNumber(float):
@@ -64,8 +65,9 @@ def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
         out.append(json.dumps(value, ensure_ascii=False))
 
 
-# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal may act on: DEL, C1, bidi controls.
-TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal may act on: DEL, C1, bidi controls
+# (the one list, in render/safe.py).
+TERMINAL_UNSAFE = ESCAPE_IN_QUOTES
 
 
 def _string(value: str) -> str:

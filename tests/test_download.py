@@ -602,10 +602,8 @@ def test_a_503_from_the_storage_host_is_retried(dl, sandbox, profiles_file, stor
     assert (dest / "busy.zip").read_bytes() == b"package bytes"  # the URL's name: no Content-Disposition
 
 
-def test_a_storage_host_that_refuses_connections_exits_5(dl, drive, dest) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+def test_a_storage_host_that_refuses_connections_exits_5(dl, drive, dest, closed_port) -> None:
+    port = closed_port
     drive.add_task("koodrive", "task-down", done_task("task-down", f"http://127.0.0.1:{port}/x.zip"))
     result = dl("task-down", "--dest", str(dest))
     assert result.exit_code == 5

@@ -85,6 +85,9 @@ class LoopbackServer:
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
+        # A client that hangs up early is what many tests do; http.server would print a traceback to the
+        # process's stderr, which the CLI runner is capturing for the command under test.
+        self.httpd.handle_error = lambda _request, _address: None  # type: ignore[method-assign]
         self.httpd.owner = self  # type: ignore[attr-defined]
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01},

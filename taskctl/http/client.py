@@ -63,6 +63,7 @@ class HttpClient:
             self.warn(f"TLS verification is off for profile '{self.profile.name}' (tls_verify: false)")
         # The header that carries the profile's secret is never traced, whatever its name.
         self._secret_headers = SECRET_HEADERS | {self.profile.auth_header.lower()}
+        _import_http_stack()
 
     @property
     def session(self) -> requests.Session:
@@ -406,6 +407,18 @@ class _Failed:
 
 _TRACE_LOCK = threading.Lock()
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _import_http_stack() -> None:
+    """Import what sending needs now, in this thread: fetch threads importing a module for the first time at once
+    can trip the import lock's deadlock detection (_DeadlockError)."""
+    import http.client  # noqa: F401
+
+    import requests.adapters  # noqa: F401
+    import requests.cookies  # noqa: F401
+    import requests.utils  # noqa: F401
+    import urllib3.exceptions  # noqa: F401
+    import urllib3.util  # noqa: F401
 
 
 def _too_large(host: str) -> ResponseError:
