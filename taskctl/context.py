@@ -96,8 +96,11 @@ class AppContext:
         self._message("warning", "yellow", message)
 
     def report(self, error: TaskctlError) -> None:
-        """Print an error as one or two plain lines: what failed, then what to do."""
-        self._message("error", "red", error.message)
+        """Print an error as one or two plain lines: what failed, then what to do (Ctrl-C is not an error)."""
+        from taskctl.errors import ExitCode
+
+        interrupted = error.exit_code == ExitCode.INTERRUPTED
+        self._message(None if interrupted else "error", "red", error.message)
         if error.hint:
             self._message(None, "", error.hint)
 
