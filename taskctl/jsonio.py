@@ -118,6 +118,22 @@ def json_type(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
+def code_number(value: Any) -> int | None:
+    """An error code as a number: an integer, an integral float, or a string of digits; None otherwise
+    (1e309, NaN, "1e3", "²", booleans and objects included)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None  # inf and nan are not integers
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text[1:] if text[:1] == "-" else text
+        return int(text) if digits.isascii() and digits.isdigit() and len(digits) <= 18 else None
+    return None
+
+
 def as_int(value: Any) -> int | None:
     """A JSON integer as an int; None for anything else (booleans included)."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -652,3 +652,61 @@ def test_an_answer_that_is_not_http_is_exit_1_without_retries(raw, profiles_file
 
     assert_clean_error(result, 1, "malformed http answer", what)
     assert server.connections == 1
+
+
+# --- findings of a hostile trial ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("variable", "value"), [("TASKCTL_TOKEN", "\tghp_SuperSecretToken1234"),
+                                                 ("TASKCTL_TOKEN", " tok\x01SuperSecret99"),
+                                                 ("TASKCTL_SECURITY_TOKEN", "STS-part-one-SECRET\nSTS-part-two")])
+def test_a_secret_that_cannot_be_a_header_is_exit_6_without_quoting_it(cli, profiles_file, monkeypatch, closed_port,
+                                                                       variable: str, value: str) -> None:
+    kind = "modelarts-aksk" if variable == "TASKCTL_SECURITY_TOKEN" else "eo-authorization"
+    provider = write_provider_profile(profiles_file, kind, f"http://127.0.0.1:{closed_port}")
+    if variable == "TASKCTL_SECURITY_TOKEN":
+        monkeypatch.setenv("TASKCTL_SECRET_KEY", SECRET_KEY)
+    monkeypatch.setenv(variable, value)
+
+    result = cli(provider, "get", task_id_for(provider), "--debug")
+
+    assert result.exit_code == 6, result.stderr
+    assert "header cannot be sent" in result.stderr
+    for part in value.split():
+        assert part.strip("\x01") not in result.stderr.replace("\\t", " ").replace("\\n", " ")
+    assert "SuperSecret" not in result.stderr and "part-one" not in result.stderr
+
+
+def test_a_debug_traceback_is_inert(cli, serve, profiles_file) -> None:
+    hostile = "\x1b]52;c;SElKQUNL\x07\u202eevil\x1b[2J"
+    server = serve(Reply(200, {"code": 13000309, "msg": hostile}))
+    provider = write_provider_profile(profiles_file, "koodrive-bearer", server.url)
+
+    result = cli(provider, "watch", "t1", "--debug")  # watch raises to the boundary, which prints the traceback
+
+    assert result.exit_code == 3
+    assert "Traceback" in result.stderr
+    for char in ("\x1b", "\x07", "\u202e"):
+        assert char not in result.stderr
+
+
+@pytest.mark.parametrize("number", ["1e309", "-1e309", "Infinity", "NaN", "1.5", "true", '"\u00b2"'])
+def test_a_non_integer_error_code_is_a_clean_error(cli, serve, profiles_file, number: str) -> None:
+    body = f'{{"code": {number}, "msg": {number}, "error_code": {number}, "error_msg": {number}}}'
+    server = serve(Reply(400, body))
+    provider = write_provider_profile(profiles_file, "koodrive-bearer", server.url)
+
+    result = cli(provider, "get", "t1")
+
+    assert result.exit_code == 2, result.stderr  # HTTP 400 decides, the code being no number
+    assert "internal error" not in result.stderr
+
+
+def test_ctrl_c_during_start_up_is_one_line_and_130(tmp_path) -> None:
+    # The interrupt lands right after the package is imported, before the command line is parsed.
+    script = ("import sys; sys.argv[0] = 'taskctl'; import taskctl, os, signal; "
+              "os.kill(os.getpid(), signal.SIGINT); import time; time.sleep(30)")
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
+
+    assert process.returncode == 130
+    assert process.stderr == b"taskctl: interrupted\n"

@@ -34,9 +34,12 @@ def app_context(ctx: typer.Context, config: Path | None = None, debug: bool = Fa
 def run_command(ctx: typer.Context, action: Callable[[AppContext], ExitCode | None], *,
                 config: Path | None = None, debug: bool = False) -> None:
     """Run a command's work; turn every failure into one or two lines on stderr and the SPEC exit code."""
+    from taskctl.interrupt import raising
+
     app = app_context(ctx, config, debug)
     try:
-        code = action(app) or ExitCode.OK
+        with raising():
+            code = action(app) or ExitCode.OK
     except TaskctlError as error:
         if app.debug:
             _print_traceback(app)
@@ -67,7 +70,11 @@ def run_command(ctx: typer.Context, action: Callable[[AppContext], ExitCode | No
 def _print_traceback(app: AppContext) -> None:
     import traceback
 
-    app.stderr.write(app.redact(traceback.format_exc()))
+    from taskctl.render.safe import inert
+
+    # A traceback quotes server text (an error's message): inert like every other line, one line at a time.
+    lines = app.redact(traceback.format_exc()).splitlines()
+    app.stderr.write("".join(inert(line) + "\n" for line in lines))
 
 
 def _interrupted() -> None:

@@ -186,8 +186,12 @@ class HttpClient:
         sent = send.sign(send.method, send.url, dict(send.headers), send.data or b"") if send.sign else \
             dict(send.headers)
         self._redact_secret_headers(sent)
-        prepared = self.session.prepare_request(
-            requests.Request(send.method, send.url, headers=sent, data=send.data))
+        _check_headers(sent, self._secret_headers)  # what the signer added too (X-Security-Token)
+        try:
+            prepared = self.session.prepare_request(
+                requests.Request(send.method, send.url, headers=sent, data=send.data))
+        except (ValueError, requests.RequestException) as exc:  # their messages quote the URL or a header value
+            raise ResponseError(f"taskctl cannot prepare a request to this URL ({type(exc).__name__})") from None
         origin = self._check_prepared(send.url, prepared.url or "")
         self._trace_request(send.method, prepared.url or send.url, sent, send.data)
         deadline = Deadline(max(0.001, send.end - time.monotonic()))
@@ -438,17 +442,23 @@ def _check_headers(headers: Mapping[str, str], secret_headers: frozenset[str]) -
         if not _HEADER_NAME.fullmatch(name):
             raise ConfigError(f"{name!r} is not a valid HTTP header name",
                               "fix `auth_header:` in the profile (e.g. Authorization or X-API-Key)")
-        try:
-            value.encode("latin-1")
-            bad = any(c in value for c in "\r\n\0")
-        except UnicodeEncodeError:
-            bad = True
-        if bad:
+        if not _sendable(value):
             secret = name.lower() in secret_headers
-            raise ConfigError(f"the {name} header cannot be sent: its value holds a line break or a character "
-                              "outside Latin-1",
-                              "set the token again (taskctl auth login NAME, or $TASKCTL_TOKEN) without them"
+            raise ConfigError(f"the {name} header cannot be sent: its value holds a line break, a control "
+                              "character, surrounding blanks or a character outside Latin-1",
+                              "set the secret again without them (taskctl auth login NAME, or the environment "
+                              "variable it came from)"
                               if secret else None)
+
+
+def _sendable(value: str) -> bool:
+    """What requests and http.client send unchanged: Latin-1 text without control characters or surrounding blanks
+    (else requests raises an error that quotes the value, a secret)."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return value == value.strip() and not any(char < " " or "\x7f" <= char < "\xa0" for char in value)
 
 
 def _host_port(url: str) -> str:

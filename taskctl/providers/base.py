@@ -168,9 +168,8 @@ class _NotJson(ResponseError):
 
 def error_for(code: int | str, status: int, what: str, service_text: str, profile: Profile) -> TaskctlError:
     """Map an error code (the body's, else the HTTP status) onto our exit codes."""
-    try:
-        number = int(code)
-    except (TypeError, ValueError):
+    number = jsonio.code_number(code)
+    if number is None:
         number = status
     message = f"{what}: {service_text}"
     if status == 429:

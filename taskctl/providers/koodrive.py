@@ -17,7 +17,7 @@ from taskctl.errors import (
     UsageError,
 )
 from taskctl.http import HttpClient
-from taskctl.jsonio import as_int, describe_value, json_type
+from taskctl.jsonio import as_int, code_number, describe_value, json_type
 from taskctl.model import Field, Section, State, Task, TaskResult
 from taskctl.providers.base import FetchOptions, decode_json, is_gateway_code, parse_opaque_id, wrong_endpoint
 from taskctl.secrets import Secret
@@ -106,10 +106,8 @@ def _error(what: str, status: int, answer: dict[str, Any], profile: Profile) -> 
     code = answer.get("code", answer.get("error_code"))
     text = describe_value(answer.get("msg", answer.get("error_msg")))
     shown = f"error {describe_value(code)} (HTTP {status})" + (f": {text}" if text else "")
-    try:
-        error_class = ERROR_CLASSES.get(int(code)) if code is not None else None  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        error_class = None
+    number = code_number(code)
+    error_class = ERROR_CLASSES.get(number) if number is not None else None
     if error_class is None:
         error_class = {401: AuthError, 403: AuthError, 400: UsageError, 429: RateLimitError}.get(status, ServiceError)
     locked = error_class is AuthError and status not in (401, 403)
