@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 PART_SUFFIX = ".part"
+MAX_UNANNOUNCED_BYTES = 4 * 2**30  # a body without Content-Length or Content-Range: an endless one stops here
 MIN_RANGE_BYTES = 64 * 1024  # a range answer that ends early must bring at least this much
 MAX_NAME_BYTES = 200  # file systems allow 255; leave room for ".part" and an editor's backup suffix
 LINK_GONE_STATUSES = frozenset({401, 403, 404, 410})
@@ -801,13 +802,21 @@ class _Transfer:
         return final
 
     def _bounded(self, chunks: Iterator[bytes], room: int | None) -> Iterator[bytes]:
-        """The body, up to what its headers announced: bytes past that would land where they do not belong."""
+        """The body, up to what its headers announced (bytes past that would land where they do not belong), or
+        MAX_UNANNOUNCED_BYTES when they announced nothing (an endless body must not fill the disk)."""
+        unannounced = MAX_UNANNOUNCED_BYTES if room is None else None
         for chunk in chunks:
             if room is not None:
                 if len(chunk) > room:
                     raise _Restart(f"{_host(self.url)} sent more bytes than it announced; downloading from the "
                                    "start")
                 room -= len(chunk)
+            elif unannounced is not None:
+                unannounced -= len(chunk)
+                if unannounced < 0:
+                    raise ResponseError(f"{_host(self.url)} announced no size and sent more than "
+                                        f"{MAX_UNANNOUNCED_BYTES // 2**30} GiB; taskctl stopped there",
+                                        "a storage host that announces the size (Content-Length) has no such limit")
             yield chunk
 
     def _offset(self, part: _PartFile) -> int:

@@ -586,3 +586,30 @@ def test_a_host_dealing_the_file_out_a_byte_a_range_is_bounded(dl, drive, storag
     assert result.exit_code == 1, result.stderr
     assert "sent only 1 bytes of the remaining 299999" in result.stderr
     assert len(server.seen) <= 8  # within the profile's retries, not 300,000 requests
+
+
+def test_an_endless_body_without_a_size_stops_at_the_cap(dl, drive, storage, dest, monkeypatch) -> None:
+    import taskctl.download
+
+    monkeypatch.setattr(taskctl.download, "MAX_UNANNOUNCED_BYTES", 2 * 2**20)  # 4 GiB in real life
+    block = b"z" * 65536
+
+    def endless(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.send_header("ETag", '"endless"')
+        handler.end_headers()
+        try:
+            for _ in range(10_000):  # 640 MiB at most, should taskctl never stop reading
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
+        except OSError:
+            return
+
+    server = storage(endless)
+    drive.add_task("koodrive", "task-endless", done_task("task-endless", f"{server.url}/pkg.zip"))
+
+    result = dl("task-endless", "--dest", str(dest))
+
+    assert result.exit_code == 1, result.stderr
+    assert "announced no size and sent more than" in result.stderr
+    assert sum(path.stat().st_size for path in dest.iterdir()) <= 3 * 2**20

@@ -606,12 +606,17 @@ def test_a_download_whose_headers_drip_ends_at_the_deadline(raw) -> None:
 def test_a_download_body_dripping_below_the_floor_is_a_stall(raw) -> None:
     from taskctl.errors import NetworkError
 
-    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"
-    server = raw(handler=_drip(head + b"x" * 99000, 0.01))  # 100 bytes a second: never a read timeout
+    def slowloris(conn: socket.socket, server: RawServer) -> None:  # 600 bytes every 0.9 s: never a read timeout
+        _read_request(conn, server)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+        while not server.stop.wait(0.9):
+            conn.sendall(b"x" * 600)
+
+    server = raw(handler=slowloris)
     client = _storage_client(server.url, read=1.0, total=60)
     response = client.stream(server.url + "/package.zip", headers={})
 
-    with pytest.raises(NetworkError, match="sent less than 1024 bytes in 1 s"):
+    with pytest.raises(NetworkError, match="less than 1 KiB/s"):
         for _chunk in client.iter_body(response):
             pass
 
@@ -710,3 +715,17 @@ def test_ctrl_c_during_start_up_is_one_line_and_130(tmp_path) -> None:
 
     assert process.returncode == 130
     assert process.stderr == b"taskctl: interrupted\n"
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])
+def test_credentials_over_plain_http_never_go_through_a_proxy(cli, raw, profiles_file, monkeypatch,
+                                                              variable: str) -> None:
+    proxy = raw()
+    write_profiles(profiles_file, profile_yaml("http://eo.example.invalid:9200/api", retries=0,
+                                               extra="allow_http: true"))
+    monkeypatch.setenv(variable, proxy.url)
+
+    result = cli("eo", "get", "1")
+
+    assert_clean_error(result, 6, "through a proxy", "no_proxy")
+    assert proxy.connections == 0 and bytes(proxy.received) == b""

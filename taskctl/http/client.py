@@ -33,7 +33,7 @@ MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 60.0
 MAX_ANSWER_BYTES = 16 * 1024 * 1024  # decoded; no task object or page of them comes near
 LAST_REQUEST_ALLOWANCE = 5.0  # seconds a request gets when a time budget (watch --timeout) is already spent
-STALL_BYTES = 1024  # a streamed body bringing less than this per read timeout has stalled
+STALL_RATE = 1024  # bytes per second: a streamed body slower than this over a read timeout has stalled
 TRACE_BODY_LIMIT = 4000
 DOWNLOAD_CHUNK = 64 * 1024
 ANSWER_CHUNK = 64 * 1024
@@ -101,7 +101,7 @@ class HttpClient:
     def iter_body(self, response: requests.Response, chunk_size: int = DOWNLOAD_CHUNK) -> Iterator[bytes]:
         """A streamed body as sent, chunk by chunk as it arrives (no content decoding: Content-Length and
         byte ranges count these bytes). Raises TruncatedBodyError when the server closes before sending what
-        it announced, NetworkError when the connection breaks, or brings less than STALL_BYTES per read timeout."""
+        it announced, NetworkError when the connection breaks, or brings less than STALL_RATE over a read timeout."""
         from urllib3.exceptions import HTTPError as Urllib3Error
 
         raw = response.raw
@@ -111,10 +111,11 @@ class HttpClient:
             while chunk := raw.read1(chunk_size, decode_content=False):
                 yield chunk
                 received += len(chunk)
-                if time.monotonic() - started >= window:
-                    if received < STALL_BYTES:
-                        raise NetworkError(f"{_host_port(response.url)} sent less than {STALL_BYTES} bytes in "
-                                           f"{window:g} s", "the storage host is stalling; retry later")
+                elapsed = time.monotonic() - started
+                if elapsed >= window:
+                    if received < STALL_RATE * elapsed:
+                        raise NetworkError(f"{_host_port(response.url)} sent {received} bytes in {elapsed:.0f} s, "
+                                           f"less than {STALL_RATE // 1024} KiB/s", "the host is stalling; retry later")
                     started, received = time.monotonic(), 0
         except (Urllib3Error, OSError) as exc:
             raise failures.body_error(self.profile, _host_port(response.url), exc) from None
@@ -216,12 +217,24 @@ class HttpClient:
         from requests.cookies import extract_cookies_to_jar
 
         url = prepared.url or ""
+        proxies = self._proxies(origin, url)
         response = self.session.get_adapter(url).send(
-            prepared, stream=True, verify=self._verify(), proxies=proxies_for(origin, url),
+            prepared, stream=True, verify=self._verify(), proxies=proxies,
             timeout=(min(self.profile.timeouts.connect, deadline.seconds),
                      min(self.profile.timeouts.read, deadline.seconds)))
         extract_cookies_to_jar(self.session.cookies, prepared, response.raw)
         return response
+
+    def _proxies(self, origin: Origin, url: str) -> dict[str, str]:
+        """The proxies for ``url``. A plain-http proxy would read credentials sent over plain http: refused."""
+        from requests.utils import select_proxy
+
+        proxies = proxies_for(origin, url)
+        if self.credentials and origin.scheme == "http" and select_proxy(url, proxies):
+            raise ConfigError(f"refusing to send credentials over plain http through a proxy (from $HTTP_PROXY or "
+                              f"$ALL_PROXY) to {origin}",
+                              f"use an https:// endpoint, or add {origin.host} to $NO_PROXY")
+        return proxies
 
     def _failure(self, exc: requests.RequestException | None, host: str, deadline: Deadline,
                  allowed: float) -> _Failed:
