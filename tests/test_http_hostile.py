@@ -729,3 +729,20 @@ def test_credentials_over_plain_http_never_go_through_a_proxy(cli, raw, profiles
 
     assert_clean_error(result, 6, "through a proxy", "no_proxy")
     assert proxy.connections == 0 and bytes(proxy.received) == b""
+
+
+@pytest.mark.parametrize("disguise", [str.upper, str.lower, lambda s: s[:5] + "\n" + s[5:],
+                                      lambda s: s[:3] + "\u200b" + s[3:], lambda s: s[:7] + "\x00" + s[7:],
+                                      lambda s: __import__("base64").b64encode(s.encode()).decode()],
+                         ids=["upper", "lower", "newline", "zero-width", "nul", "base64"])
+def test_a_disguised_echo_of_the_token_is_hidden(cli, serve, use, disguise: Callable[[str], str]) -> None:
+    echo = json.dumps(disguise(TOKEN))
+    server = serve(Reply(200, '{"code": 500, "message": ' + echo + ', "data": null}'))
+    use(server.endpoint, retries=0)
+
+    result = cli("eo", "get", "1", "--debug")
+
+    assert result.exit_code == 1
+    shown = result.stderr.replace("^J", "").replace("<U+200B>", "").replace("^@", "")
+    assert disguise(TOKEN).replace("\n", "").replace("\u200b", "").replace("\x00", "") not in shown
+    assert TOKEN.lower() not in shown.lower()

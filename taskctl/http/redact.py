@@ -54,12 +54,17 @@ def redact_query(url: str) -> str:
     return parts._replace(query="&".join(pairs)).geturl()
 
 
-# One escaped character as servers write them: JSON (\\uXXXX, \\/, \\", \\\\), percent-encoding, HTML references.
-_ESCAPE = re.compile(r'\\u[0-9a-fA-F]{4}|\\["\\/]|%[0-9a-fA-F]{2}|&#[xX][0-9a-fA-F]{1,6};|&#[0-9]{1,7};')
+# One escaped character as servers write them: JSON (\\uXXXX, \\/, \\", \\\\), percent-encoding, HTML references;
+# and one character that is invisible or a control, which a server (or a line break in a log) may put inside a
+# secret: it stands for nothing.
+_ESCAPE = re.compile(r'\\u[0-9a-fA-F]{4}|\\["\\/]|%[0-9a-fA-F]{2}|&#[xX][0-9a-fA-F]{1,6};|&#[0-9]{1,7};'
+                     '|[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]')
 
 
 def _unescape(unit: str) -> str:
     """The character one escape stands for (percent-encoded bytes above 0x7f as Latin-1: see ``_forms``)."""
+    if len(unit) == 1:
+        return ""  # invisible or a control character
     if unit.startswith("\\u"):
         return chr(int(unit[2:], 16))
     if unit.startswith("\\"):
@@ -128,29 +133,46 @@ class Redactor:
         self.add(*secrets)
 
     def add(self, *secrets: str) -> None:
-        new = {secret for secret in secrets if secret and len(secret) >= MIN_SECRET_LENGTH} - set(self._secrets)
+        given = {secret for secret in secrets if secret and len(secret) >= MIN_SECRET_LENGTH}
+        new = (given | {encoded for secret in given for encoded in _base64_forms(secret)}) - set(self._secrets)
         if new:  # longest first: a secret that contains another is hidden whole
             self._secrets = sorted({*self._secrets, *new}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
-        if self._secrets and _ESCAPE.search(text):
-            text = self._hide_escaped(text)
+        if self._secrets:
+            text = self._hide_disguised(text)
         return _SECRET_FIELDS.sub(r'\1"***"', text)
 
-    def _hide_escaped(self, text: str) -> str:
+    def _hide_disguised(self, text: str) -> str:
+        """Secrets escaped, encoded, with invisible characters inside, or in another letter case."""
         unescaped = _Unescaped.of(text)
+        haystack = unescaped.text.lower()
+        if len(haystack) != len(unescaped.text):  # a few characters change length in lower case: keep the case
+            haystack = unescaped.text
         spans: list[tuple[int, int]] = []
         for secret in self._secrets:
             for form in _forms(secret):
-                at = unescaped.text.find(form)
+                needle = form.lower() if haystack is not unescaped.text else form
+                at = haystack.find(needle)
                 while at >= 0:
-                    spans.append(unescaped.span(at, at + len(form)))
-                    at = unescaped.text.find(form, at + len(form))
+                    spans.append(unescaped.span(at, at + len(needle)))
+                    at = haystack.find(needle, at + len(needle))
         for start, end in _merged(spans)[::-1]:
             text = text[:start] + "***" + text[end:]
         return text
+
+
+def _base64_forms(secret: str) -> set[str]:
+    """The secret base64-encoded on its own (standard and URL-safe alphabet, with and without padding)."""
+    if len(secret) < 8:
+        return set()
+    import base64
+
+    raw = secret.encode("utf-8")
+    forms = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()}
+    return forms | {form.rstrip("=") for form in forms}
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
