@@ -82,10 +82,13 @@ class AppContext:
     def _console(self, stream: TextIO) -> Console:
         from rich.console import Console
 
+        # $COLUMNS and $LINES count only as positive numbers (COLUMNS=0 made rich print nothing at all).
+        environ = {key: value for key, value in self.environ.items()
+                   if key not in ("COLUMNS", "LINES") or (value.isascii() and value.isdigit() and int(value) > 0)}
         # Piped without $COLUMNS: wide enough that lines do not wrap under grep (tables are not expanded).
-        width = None if self.is_terminal(stream) or self.environ.get("COLUMNS") else PIPE_WIDTH
+        width = None if self.is_terminal(stream) or environ.get("COLUMNS") else PIPE_WIDTH
         return Console(file=stream, highlight=False, markup=False, emoji=False, soft_wrap=False, width=width,
-                       no_color=bool(self.environ.get("NO_COLOR")) or None)
+                       no_color=bool(environ.get("NO_COLOR")) or None, _environ=environ)
 
     def is_terminal(self, stream: TextIO) -> bool:
         isatty = getattr(stream, "isatty", None)

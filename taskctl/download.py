@@ -218,6 +218,13 @@ def check_destination(dest: str | None, force: bool) -> Path | None:
     if dest == "":
         raise UsageError("--dest is empty", "name a folder or a file, or leave --dest out for the current folder")
     path = Path(dest) if dest is not None else Path()
+    try:
+        return _destination_file(dest, path, force)
+    except OSError as error:  # a name too long, a folder that may not be searched
+        raise UsageError(f"--dest {dest}: {error.strerror or error}", "choose another --dest") from None
+
+
+def _destination_file(dest: str | None, path: Path, force: bool) -> Path | None:
     if path.is_dir():
         return None
     if dest is not None and dest.endswith(("/", os.sep)):
@@ -272,8 +279,8 @@ def safe_filename(name: str | None) -> str | None:
 
     Only the last path component is kept (``/`` and ``\\`` both separate); control characters, bidi
     overrides, other non-printable characters and those Windows forbids become ``_``; leading dots (hidden
-    files, ``..``), trailing dots and surrounding blanks go; the name is cut to 200 UTF-8 bytes (the
-    extension kept).
+    files, ``..``), trailing dots and surrounding blanks go; a leading ``-`` gets a ``_`` before it; the name
+    is cut to 200 UTF-8 bytes (the extension kept).
     """
     if not name:
         return None
@@ -283,8 +290,8 @@ def safe_filename(name: str | None) -> str | None:
     if not base:
         return None
     base = _shorten(base, MAX_NAME_BYTES)
-    if base.split(".", 1)[0].upper() in _WINDOWS_RESERVED:
-        base = "_" + base
+    if base.split(".", 1)[0].upper() in _WINDOWS_RESERVED or base.startswith("-"):
+        base = "_" + base  # "-rf" printed on stdout would be an option to the next command of a script
     return base
 
 

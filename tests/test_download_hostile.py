@@ -613,3 +613,26 @@ def test_an_endless_body_without_a_size_stops_at_the_cap(dl, drive, storage, des
     assert result.exit_code == 1, result.stderr
     assert "announced no size and sent more than" in result.stderr
     assert sum(path.stat().st_size for path in dest.iterdir()) <= 3 * 2**20
+
+
+@pytest.mark.parametrize("name", ["-rf", "--help.zip", "-"])
+def test_a_name_that_looks_like_an_option_is_never_printed_as_one(dl, drive, storage, dest, name) -> None:
+    def named(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+        answer(handler, 200, b"data", headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                               "ETag": '"n1"'})
+
+    server = storage(named)
+    drive.add_task("koodrive", "task-named", done_task("task-named", f"{server.url}/pkg.zip"))
+
+    result = dl("task-named", "--dest", str(dest))
+
+    assert result.exit_code == 0, result.stderr
+    written = Path(result.stdout.strip())
+    assert not written.name.startswith("-") and written.read_bytes() == b"data"
+
+
+def test_a_dest_too_long_is_a_usage_error(dl, drive, tmp_path) -> None:
+    result = dl("task-done", "--profile", "sandbox", "--dest", str(tmp_path / ("x" * 300)))
+
+    assert result.exit_code == 2, result.stderr
+    assert "--dest" in result.stderr and "too long" in result.stderr.lower()

@@ -746,3 +746,13 @@ def test_a_disguised_echo_of_the_token_is_hidden(cli, serve, use, disguise: Call
     shown = result.stderr.replace("^J", "").replace("<U+200B>", "").replace("^@", "")
     assert disguise(TOKEN).replace("\n", "").replace("\u200b", "").replace("\x00", "") not in shown
     assert TOKEN.lower() not in shown.lower()
+
+
+@pytest.mark.parametrize("columns", ["0", "-1", "abc", ""])
+def test_a_meaningless_columns_still_prints_the_table(cli, monkeypatch, columns: str) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+
+    result = cli("eo", "get", "703", "--profile", "sandbox")
+
+    assert result.exit_code == 0
+    assert "NDVI Pearl River Delta May 2023" in result.stdout
