@@ -131,7 +131,11 @@ class ProfileStore:
                 raise ConfigError(f"profiles file {self.path} does not exist",
                                   "check --config / $TASKCTL_CONFIG, or copy profiles.example.yaml") from None
             return {}
-        profiles = parse_profiles(decode_profiles(data, str(self.path)), str(self.path))
+        text = decode_profiles(data, str(self.path))
+        try:
+            profiles = parse_profiles(text, str(self.path))
+        except ConfigError as error:
+            raise _without_tokens(error, text) from None
         if any(p.token for p in profiles.values()) and _readable_by_others(mode):
             self.warnings.append(f"{self.path} holds a token and is readable by group or others; "
                                  f"run: chmod 600 {self.path}")
@@ -178,6 +182,24 @@ class ProfileStore:
         raise UsageError(f"which {provider} profile? {reason}: {names}",
                          "pass --profile NAME, set $TASKCTL_PROFILE, or " +
                          ("keep `default: true` on only one of them" if defaults else "mark one `default: true`"))
+
+
+# A `token:` line: its value, plain or quoted, after an optional anchor (&a).
+_TOKEN_LINE = re.compile(r"""^[ \t-]*["']?token["']?[ \t]*:[ \t]*(?:&\S+[ \t]+)?["']?"""
+                         r"""([^"'\s#][^"'#\r\n]*?)["']?[ \t]*(?:#.*)?$""", re.MULTILINE)
+
+
+def _without_tokens(error: ConfigError, text: str) -> ConfigError:
+    """The error, with any value that a `token:` line of the file holds shown as *** (a wrong-typed `retries:`
+    or a key may quote the very text that is someone's token)."""
+    values = {match[1] for match in _TOKEN_LINE.finditer(text)}
+    tokens = sorted((value for value in values if len(value) >= 4 and value[0] not in "!*"),  # not a tag or alias
+                    key=len, reverse=True)
+    message, hint = error.message, error.hint
+    for token in tokens:
+        message = message.replace(token, "***")
+        hint = hint.replace(token, "***") if hint else hint
+    return ConfigError(message, hint) if tokens else error
 
 
 def _readable_by_others(mode: int) -> bool:

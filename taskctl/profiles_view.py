@@ -56,13 +56,17 @@ def show_profile(app: AppContext, name: str) -> None:
     optional = {"default": profile.default, "auth_header": profile.auth_header, "share_id": profile.share_id,
                 "project_id": profile.project_id, "access_key": profile.access_key,
                 "allow_http": profile.allow_http, "ca_bundle": profile.ca_bundle, "tls_verify": profile.tls_verify,
-                "timeout": f"connect {profile.timeouts.connect:g} s, read {profile.timeouts.read:g} s",
+                "timeout": f"connect {profile.timeouts.connect:g} s, read {profile.timeouts.read:g} s, "
+                           f"total {profile.timeouts.deadline:g} s",
                 "retries": profile.retries}
     for key, value in optional.items():
         if value is None or (key == "auth_header" and profile.provider != "eo"):
             continue
         origin_key = "timeout" if key == "timeout" else key
-        rows.append((key, jsonio.describe_value(value), profile.origin(origin_key)))
+        shown = jsonio.describe_value(value)
+        if profile.token and profile.token in shown:  # a YAML alias can put the token anywhere
+            shown = shown.replace(profile.token, "***")
+        rows.append((key, shown, profile.origin(origin_key)))
     kind = secret.kind if secret else secret_kind(profile)
     if secret:
         rows.append((kind, secret.masked(), display_source(secret, profile)))

@@ -275,3 +275,24 @@ def test_loading_is_linear_in_the_number_of_profiles() -> None:
     small, large = _many(1_250), _many(10_000)
     ratio = best(large) / best(small)
     assert ratio < 24, f"8x the profiles took {ratio:.1f}x the time"
+
+
+@pytest.mark.parametrize("line", ["retries: SECRETFILE-1234", "SECRETFILE-1234: 1", "timeout: SECRETFILE-1234",
+                                  "share_id: [SECRETFILE-1234]"])
+def test_an_error_never_quotes_the_files_token(cli, profiles_file, line: str) -> None:
+    write_profiles(profiles_file, "profiles:\n  p:\n    provider: eo\n    endpoint: https://e.example\n"
+                                  f"    token: 'SECRETFILE-1234'\n    {line}\n")
+
+    result = cli("eo", "get", "1")
+
+    assert result.exit_code == 6, result.stderr
+    assert "SECRETFILE-1234" not in result.stderr and "profiles -> p" in result.stderr
+
+
+def test_profile_show_masks_the_token_wherever_an_alias_puts_it(cli, profiles_file) -> None:
+    write_profiles(profiles_file, "profiles:\n  p:\n    provider: eo\n    endpoint: https://e.example\n"
+                                  "    token: &a SECRETFILE-1234\n    auth_header: *a\n")
+
+    result = cli("profile", "show", "p")
+
+    assert "SECRETFILE-1234" not in result.stdout + result.stderr
