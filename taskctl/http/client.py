@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -258,7 +259,9 @@ class HttpClient:
 
     # --- destinations -----------------------------------------------------------------------------------
 
+    @cached_property
     def _endpoint_origin(self) -> Origin:
+        """The one origin a client with credentials sends to (judged once)."""
         try:
             return judge(self.profile.endpoint)
         except UnusableURL as exc:
@@ -270,7 +273,7 @@ class HttpClient:
             origin = judge(url)
         except UnusableURL as exc:
             if self.credentials:
-                self._endpoint_origin()
+                self._endpoint_origin  # noqa: B018 - raises the ConfigError of a bad endpoint
             raise ResponseError(f"taskctl does not send requests to this URL: {exc}") from None
         if not self.credentials:
             return  # nothing secret travels: plain http is the storage host's choice
@@ -288,7 +291,7 @@ class HttpClient:
             raise ResponseError(f"taskctl does not send requests to this URL: {exc}") from None
         if origin != judge(url):
             raise ResponseError("taskctl does not send requests to this URL: URL parsers read its host differently")
-        if self.credentials and origin != self._endpoint_origin():
+        if self.credentials and origin != self._endpoint_origin:
             raise ResponseError(f"refusing to send credentials to {origin}, which is not the endpoint's host",
                                 "if that host is the real API, use it as the profile's endpoint")
         return origin
