@@ -1,0 +1,5 @@
+"""`python -m taskctl`: the same as the `taskctl` command."""
+
+from taskctl.cli.app import main
+
+main()
