@@ -629,7 +629,9 @@ def test_wait_ends_with_7_for_a_failed_task_and_8_on_timeout(dl, drive, dest) ->
     assert dl("task-running", "--wait", "--interval", "0").exit_code == 2
 
 
-def test_interval_and_timeout_without_wait_are_a_usage_error(dl, drive, dest) -> None:
-    result = dl("task-done", "--dest", str(dest), "--timeout", "600")
+@pytest.mark.parametrize("option", [["--timeout", "600"], ["--interval", "3"], ["--interval", "5"]])
+def test_interval_and_timeout_without_wait_are_a_usage_error(dl, drive, dest, option) -> None:
+    # "--interval 5" is the default's value, and still given: it was taken for not given
+    result = dl("task-done", "--dest", str(dest), *option)
     assert result.exit_code == 2 and "only with --wait" in result.stderr
     assert drive.requests_seen == []

@@ -14,7 +14,6 @@ from taskctl.cli.options import (
     DEFAULT_INTERVAL,
     ConfigOpt,
     DebugOpt,
-    IntervalOpt,
     KdsTokenOpt,
     ProfileOpt,
     ShareIdOpt,
@@ -38,7 +37,8 @@ def download(
                                          "file to write. Default: the current folder."),
     force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
     wait: bool = typer.Option(False, "--wait", help="Watch the task until it ends, then download its package."),
-    interval: IntervalOpt = DEFAULT_INTERVAL,
+    interval: float | None = typer.Option(None, "--interval", metavar="SECONDS", show_default=False,
+                                          help=f"With --wait: seconds between polls. Default: {DEFAULT_INTERVAL:g}."),
     timeout: float | None = typer.Option(None, "--timeout", metavar="SECONDS", show_default=False,
                                          help="With --wait: give up after this many seconds (exit 8, nothing "
                                               "downloaded). Default: wait until the task ends."),
@@ -60,13 +60,14 @@ def download(
         from taskctl.download import DownloadRequest, fetch_when_done, run_download
         from taskctl.errors import UsageError
 
-        if not wait and (timeout is not None or interval != DEFAULT_INTERVAL):
+        if not wait and (timeout is not None or interval is not None):  # given at all, whatever its value
             raise UsageError("--interval and --timeout apply only with --wait", "add --wait to wait for the task")
         from taskctl.providers.base import FetchOptions
 
         options = {"share_id": share_id, "kdstoken": kdstoken}
         request = DownloadRequest(PROVIDER, providers.load(PROVIDER).parse_task_id(task_id), profile, dest, force,
                                   FetchOptions.given(options))
-        return run_download(app, request, fetch_when_done(app, interval, timeout) if wait else None)
+        pace = DEFAULT_INTERVAL if interval is None else interval
+        return run_download(app, request, fetch_when_done(app, pace, timeout) if wait else None)
 
     run_command(ctx, action, config=config, debug=debug)
