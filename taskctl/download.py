@@ -33,6 +33,7 @@ from taskctl.errors import (
     TaskEndedError,
     UsageError,
     WatchTimeoutError,
+    about,
 )
 from taskctl.http import HttpClient, TruncatedBodyError, redact_query
 from taskctl.model import State, TaskResult
@@ -141,9 +142,7 @@ def download_package(app: AppContext, profile: Profile, result: TaskResult, *, d
 
 def _about(error: TaskctlError, label: str) -> TaskctlError:
     """Errors from the HTTP layer do not say which task they were about (a --dest mistake is not about it)."""
-    if not isinstance(error, UsageError | DownloadInterrupted) and not error.message.startswith(label):
-        error.message = f"{label}: {error.message}"
-    return error
+    return error if isinstance(error, UsageError | DownloadInterrupted) else about(error, label)
 
 
 # --- is there a package? ------------------------------------------------------------------------------

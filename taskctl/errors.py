@@ -32,6 +32,22 @@ class TaskctlError(Exception):
         self.hint = hint
 
 
+def task_label(provider: str, task_id: str) -> str:
+    """How every message names a task: ``eo task 702``."""
+    return f"{provider} task {task_id}"
+
+
+def about(error: TaskctlError, label: str) -> TaskctlError:
+    """The same error saying which task it was about (the HTTP layer does not know); the original is left as is."""
+    if error.message.startswith(label):
+        return error
+    named = type(error).__new__(type(error))
+    named.__dict__.update(error.__dict__)
+    named.message = f"{label}: {error.message}"
+    named.args = (named.message,)
+    return named
+
+
 class UsageError(TaskctlError):
     exit_code = ExitCode.USAGE
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from taskctl import providers
 from taskctl.context import AppContext
-from taskctl.errors import ExitCode, TaskctlError
+from taskctl.errors import ExitCode, TaskctlError, about, task_label
 from taskctl.http import POOL_SIZE
 from taskctl.model import Outcome
 from taskctl.output_streams import reader_gone, reader_safe
@@ -43,18 +43,10 @@ def run_get(app: AppContext, request: GetRequest) -> ExitCode:
                 if not reader_gone(stdout):
                     output.write(outcome.result)
             elif isinstance(outcome.error, TaskctlError):
-                app.report(_naming_the_task(outcome.error, request.provider, outcome.requested_id))
+                app.report(about(outcome.error, task_label(request.provider, outcome.requested_id)))
                 if exit_code == ExitCode.OK:
                     exit_code = outcome.error.exit_code
     return exit_code
-
-
-def _naming_the_task(error: TaskctlError, provider: str, task_id: str) -> TaskctlError:
-    """Errors from the HTTP layer do not know which task they were about; with several ids that matters."""
-    label = f"{provider} task {task_id}"
-    if not error.message.startswith(label):
-        error.message = f"{label}: {error.message}"
-    return error
 
 
 def fetch_in_order(fetcher: Fetcher, task_ids: Sequence[str]) -> Iterator[Outcome]:

@@ -277,9 +277,14 @@ def watch_task(app: AppContext, provider: str, task_id: str, fetcher: Fetcher, p
 def run_watch(app: AppContext, request: WatchRequest, *, clock: Clock = time.monotonic,
               sleep: Sleep = time.sleep) -> ExitCode:
     """Watch, then print the last task seen exactly as `get` would, and say on stderr how it ended."""
+    from taskctl.errors import about, task_label
+
     with app.connect(request.provider, request.profile, request.options) as connection:
-        outcome = watch_task(app, request.provider, request.task_id, connection.fetcher, request.policy,
-                             clock=clock, sleep=sleep)
+        try:
+            outcome = watch_task(app, request.provider, request.task_id, connection.fetcher, request.policy,
+                                 clock=clock, sleep=sleep)
+        except TaskctlError as error:  # named as `get` names it
+            raise about(error, task_label(request.provider, request.task_id)) from None
     _print_task(app, request.output, outcome.result)
     verdict = outcome_message(request.provider, request.task_id, outcome)
     if verdict is not None:

@@ -756,3 +756,14 @@ def test_a_meaningless_columns_still_prints_the_table(cli, monkeypatch, columns:
 
     assert result.exit_code == 0
     assert "NDVI Pearl River Delta May 2023" in result.stdout
+
+
+def test_get_and_watch_name_the_task_alike(cli, use, closed_port) -> None:
+    use(f"http://127.0.0.1:{closed_port}", retries=0)
+
+    got = cli("eo", "get", "1")
+    watched = cli("eo", "watch", "1", "--timeout", "0")
+
+    assert got.exit_code == watched.exit_code == 5
+    assert got.stderr.splitlines()[0] == watched.stderr.splitlines()[0]
+    assert got.stderr.startswith("taskctl: error: eo task 1: cannot connect")
