@@ -8,6 +8,7 @@ import sys as _sys
 
 
 def _exit_interrupted(_signum: int, _frame: object) -> None:
+    _signal.signal(_signal.SIGINT, _signal.SIG_IGN)  # a second Ctrl-C must not interrupt the way out
     try:  # noqa: SIM105 - contextlib is not imported yet, on purpose
         _os.write(2, (b"\n" if _os.isatty(2) else b"") + b"taskctl: interrupted\n")
     except OSError:

@@ -662,8 +662,11 @@ def _check_key(key: Any, value: Any, provider: str, fail: Any) -> None:
     if isinstance(value, str) and not value.isprintable():
         raise fail(key, "must not contain control characters or line breaks")
     if key == "auth_header" and isinstance(value, str) and not _HEADER_NAME.fullmatch(value):
-        raise fail(key, f"{_shorten(repr(value))} is not a valid HTTP header name",
-                   "use a header name such as Authorization or X-API-Key")
+        # A pasted "Authorization: <token>": what follows the colon is shown as "…", never quoted.
+        name, colon, _rest = value.partition(":")
+        shown = _shorten(repr(name)) + (" followed by ':…'" if colon else "")
+        raise fail(key, f"{shown} is not a valid HTTP header name",
+                   "use a header name such as Authorization or X-API-Key (the name alone)")
 
 
 HEADER_TEXT = "printable text without line breaks (ASCII or Latin-1: what an HTTP header carries)"

@@ -15,6 +15,7 @@ import contextlib
 import errno
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 PART_SUFFIX = ".part"
+DOWNLOAD_DEADLINE = 6 * 3600.0  # seconds one command downloads at most (however slowly the host sends); resumable
 MAX_UNANNOUNCED_BYTES = 4 * 2**30  # a body without Content-Length or Content-Range: an endless one stops here
 MIN_RANGE_BYTES = 64 * 1024  # a range answer that ends early must bring at least this much
 MAX_NAME_BYTES = 200  # file systems allow 255; leave room for ".part" and an editor's backup suffix
@@ -688,6 +690,16 @@ class DownloadInterrupted(TaskctlError):
     exit_code = ExitCode.INTERRUPTED
 
 
+class _Unsized(ResponseError):
+    """A body of no announced size went past MAX_UNANNOUNCED_BYTES."""
+
+
+class _Overdue(TaskctlError):
+    """The download went past DOWNLOAD_DEADLINE: a timeout (exit 5), not retried within this command."""
+
+    exit_code = ExitCode.NETWORK
+
+
 class _Restart(Exception):
     """The .part cannot be continued: the file changed, or the answer does not fit it. Says why."""
 
@@ -717,12 +729,17 @@ class _Transfer:
     warn: Callable[[str], None]
     version: Version | None = None
     _overlap: int = 0  # 1: ask again for the last byte held, to learn whether a 416 means "already whole"
+    _ends: float = 0.0  # monotonic: when this command stops downloading (DOWNLOAD_DEADLINE)
 
     def run(self) -> Path:
+        self._ends = time.monotonic() + DOWNLOAD_DEADLINE
         with _PartFile(self.target.part) as part:
             try:
                 self._resume_point(part)
                 return self._attempts(part)
+            except _Unsized:
+                part.discard()  # an endless body of no announced size: nothing a rerun could resume
+                raise
             except KeyboardInterrupt:
                 if self._resumable(part):
                     raise DownloadInterrupted(f"interrupted; the partial download is kept in {part.path}",
@@ -820,9 +837,12 @@ class _Transfer:
             elif unannounced is not None:
                 unannounced -= len(chunk)
                 if unannounced < 0:
-                    raise ResponseError(f"{_host(self.url)} announced no size and sent more than "
+                    raise _Unsized(f"{_host(self.url)} announced no size and sent more than "
                                         f"{MAX_UNANNOUNCED_BYTES // 2**30} GiB; taskctl stopped there",
                                         "a storage host that announces the size (Content-Length) has no such limit")
+            if time.monotonic() > self._ends:
+                raise _Overdue(f"the download took longer than {DOWNLOAD_DEADLINE / 3600:g} hours",
+                               "the partial download is kept: rerun the same command to resume")
             yield chunk
 
     def _offset(self, part: _PartFile) -> int:

@@ -296,3 +296,13 @@ def test_profile_show_masks_the_token_wherever_an_alias_puts_it(cli, profiles_fi
     result = cli("profile", "show", "p")
 
     assert "SECRETFILE-1234" not in result.stdout + result.stderr
+
+
+def test_a_pasted_header_line_in_auth_header_is_not_quoted(cli, profiles_file) -> None:
+    write_profiles(profiles_file, "profiles:\n  p:\n    provider: eo\n    endpoint: https://e.example\n"
+                                  "    auth_header: 'Authorization: Zq7FileSecretVx9'\n")
+
+    result = cli("eo", "get", "1")
+
+    assert result.exit_code == 6
+    assert "Zq7FileSecretVx9" not in result.stderr and "'Authorization' followed by ':…'" in result.stderr

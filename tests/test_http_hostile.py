@@ -767,3 +767,48 @@ def test_get_and_watch_name_the_task_alike(cli, use, closed_port) -> None:
     assert got.exit_code == watched.exit_code == 5
     assert got.stderr.splitlines()[0] == watched.stderr.splitlines()[0]
     assert got.stderr.startswith("taskctl: error: eo task 1: cannot connect")
+
+
+@pytest.mark.parametrize("echo", [
+    lambda t: t[:6] + "\\u200b" + t[6:], lambda t: t[:6] + "\\n" + t[6:], lambda t: t[:6] + "%E2%80%8B" + t[6:],
+    lambda t: t[:6] + "&#8203;" + t[6:], lambda t: t[:6] + "&shy;" + t[6:], lambda t: "\u0130 " + t.upper(),
+    lambda t: __import__("base64").b64encode(("user:" + t).encode()).decode(),
+    lambda t: __import__("base64").b64encode(("Bearer+" + t).encode()).decode(),
+    lambda t: t[:6] + "\u034f" + t[6:], lambda t: t.encode().hex().upper(),
+    lambda t: "".join(f"\\x{b:02x}" for b in t.encode()), lambda t: "".join(f"&#{ord(c)}" for c in t),
+    lambda t: "".join(f"&#x{ord(c):07x};" for c in t),
+], ids=["json-zwsp", "json-newline", "percent-zwsp", "html-zwsp", "html-shy", "dotted-i-upper", "basic-auth",
+        "bearer-base64", "cgj", "hex", "x-escapes", "html-no-semicolon", "html-7-hex"])
+def test_an_echo_disguised_beyond_plain_escapes_is_hidden(cli, serve, use, echo: Callable[[str], str]) -> None:
+    body = '{"code": 401, "message": "bad token ' + echo(TOKEN) + '", "data": null}'
+    server = serve(Reply(200, body))
+    use(server.endpoint, retries=0)
+
+    result = cli("eo", "get", "1", "--debug")
+
+    assert result.exit_code in (1, 4)  # \x is no JSON escape: that answer is malformed JSON (1)
+    assert echo(TOKEN) not in result.stderr
+    assert "***" in result.stderr
+
+
+def test_a_token_with_a_byte_that_is_not_utf8_is_exit_6(cli, use, closed_port, monkeypatch) -> None:
+    use(f"http://127.0.0.1:{closed_port}", retries=0)
+    monkeypatch.setenv("TASKCTL_TOKEN", "SeCrEtXq9\udcff")  # what os.environ holds for a byte 0xff
+
+    result = cli("eo", "get", "1")
+
+    assert result.exit_code == 6, result.stderr
+    assert "SeCrEtXq9" not in result.stderr
+
+
+@pytest.mark.parametrize("host", ["127.1", "[::ffff:127.0.0.1]", "2130706433"])
+def test_loopback_however_written_never_goes_through_a_proxy(cli, serve, use, raw, monkeypatch, host: str) -> None:
+    proxy = raw()
+    server = serve(ok(1))
+    use(f"http://{host}:{server.port}{'/prefix'}", retries=0)
+    monkeypatch.setenv("ALL_PROXY", proxy.url)
+
+    result = cli("eo", "get", "1", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    assert proxy.connections == 0

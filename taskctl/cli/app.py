@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
@@ -61,3 +62,6 @@ def main() -> None:
     finally:
         settle(sys.stdout)
         settle(sys.stderr)
+        # The command is over: interpreter shutdown would put SIGINT back to the default (death without a word,
+        # the exit code lost), but it leaves an ignored signal ignored.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -79,6 +79,9 @@ def _print_traceback(app: AppContext) -> None:
 
 def _interrupted() -> None:
     """Ctrl-C: one line, exit 130, without waiting for worker threads stuck in a socket read."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the way out
     try:
         # End a live line on a terminal first; plain logs get no blank line.
         sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "taskctl: interrupted\n")

@@ -37,13 +37,32 @@ class Origin:
 
 
 def is_loopback(host: str | None) -> bool:
-    if not host:
+    """localhost, 127/8 however the socket reads it (127.1, 2130706433), ::1 and IPv4-mapped loopback.
+
+    Strict on purpose: it decides that credentials may go over plain http. `localhost.` and `x.localhost` are
+    left to the resolver, which may ask DNS."""
+    name = (host or "").strip("[]").lower()
+    if not name:
         return False
-    if host.lower() == "localhost":
+    if name == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(name)
     except ValueError:
+        return _short_ipv4_loopback(name)
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def _short_ipv4_loopback(name: str) -> bool:
+    """127.1 or 2130706433: what inet_aton, and so the socket, reads as an IPv4 address."""
+    import socket
+
+    if not all(part.isascii() and part.isalnum() for part in name.split(".")):
+        return False
+    try:
+        return socket.inet_aton(name)[0] == 127
+    except OSError:
         return False
 
 

@@ -57,32 +57,53 @@ def redact_query(url: str) -> str:
 # One escaped character as servers write them: JSON (\\uXXXX, \\/, \\", \\\\), percent-encoding, HTML references;
 # and one character that is invisible or a control, which a server (or a line break in a log) may put inside a
 # secret: it stands for nothing.
-_ESCAPE = re.compile(r'\\u[0-9a-fA-F]{4}|\\["\\/]|%[0-9a-fA-F]{2}|&#[xX][0-9a-fA-F]{1,6};|&#[0-9]{1,7};'
-                     '|[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]')
+_INVISIBLE = ("\x00-\x1f\x7f-\x9f\u00ad\u034f\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+              "\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000e0000-\U000e007f")
+_IS_INVISIBLE = re.compile(f"[{_INVISIBLE}]")
+_PERCENT_UTF8 = (r"%[cCdD][0-9a-fA-F]%[89abAB][0-9a-fA-F]|%[eE][0-9a-fA-F](?:%[89abAB][0-9a-fA-F]){2}"
+                 r"|%[fF][0-7](?:%[89abAB][0-9a-fA-F]){3}")
+_ESCAPE = re.compile(r'\\u[0-9a-fA-F]{4}|\\u\{[0-9a-fA-F]{1,6}\}|\\x[0-9a-fA-F]{2}|\\["\\/bfnrt]|%u[0-9a-fA-F]{4}'
+                     f"|{_PERCENT_UTF8}"
+                     r'|%[0-9a-fA-F]{2}|&#[xX][0-9a-fA-F]{1,8};?|&#[0-9]{1,8};?|&[a-zA-Z]{2,8};'
+                     f"|[{_INVISIBLE}]")
+_JSON_CONTROLS = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
 def _unescape(unit: str) -> str:
-    """The character one escape stands for (percent-encoded bytes above 0x7f as Latin-1: see ``_forms``)."""
+    """The character one escape stands for (percent-encoded bytes above 0x7f as Latin-1: see ``_forms``); an
+    invisible or control character, escaped or not, stands for nothing."""
+    char = _decode_unit(unit)
+    return "" if len(char) == 1 and _IS_INVISIBLE.fullmatch(char) else char
+
+
+def _decode_unit(unit: str) -> str:
     if len(unit) == 1:
-        return ""  # invisible or a control character
-    if unit.startswith("\\u"):
-        return chr(int(unit[2:], 16))
+        return unit
+    if unit.startswith(("\\u{", "\\x", "%u", "\\u")):
+        code = int(unit.strip("\\ux%{}"), 16)
+        return chr(code) if code <= 0x10FFFF else unit
     if unit.startswith("\\"):
-        return unit[1]
+        return _JSON_CONTROLS.get(unit[1], unit[1])
+    if unit.startswith("%") and len(unit) > 3:  # one character's UTF-8 bytes
+        return bytes.fromhex(unit.replace("%", "")).decode("utf-8", "replace")
     if unit.startswith("%"):
         return chr(int(unit[1:], 16))
-    number = unit[3:-1] if unit[2] in "xX" else unit[2:-1]
-    code = int(number, 16 if unit[2] in "xX" else 10)
+    if unit[1] != "#":  # a named HTML reference: &shy; &amp; ...
+        from html import unescape
+
+        return unescape(unit)
+    hexadecimal = unit[2] in "xX"
+    code = int(unit[3 if hexadecimal else 2:].rstrip(";"), 16 if hexadecimal else 10)
     return chr(code) if code <= 0x10FFFF else unit
 
 
 def _forms(secret: str) -> set[str]:
     """A secret as it reads once every escape in a text is undone: itself, its UTF-8 bytes (percent-encoded
     non-ASCII), its UTF-16 code units (JSON escapes surrogate pairs), its own escapes undone."""
-    utf16 = secret.encode("utf-16-be")
+    utf16 = secret.encode("utf-16-be", "surrogatepass")
     units = "".join(chr(int.from_bytes(utf16[i:i + 2], "big")) for i in range(0, len(utf16), 2))
     # A secret that itself looks escaped (a literal %41) reads unescaped too.
-    return {secret, secret.encode("utf-8").decode("latin-1"), units, _Unescaped.of(secret).text}
+    return {secret, secret.encode("utf-8", "surrogateescape").decode("latin-1"), units, _Unescaped.of(secret).text}
 
 
 @dataclass(frozen=True)
@@ -148,13 +169,11 @@ class Redactor:
     def _hide_disguised(self, text: str) -> str:
         """Secrets escaped, encoded, with invisible characters inside, or in another letter case."""
         unescaped = _Unescaped.of(text)
-        haystack = unescaped.text.lower()
-        if len(haystack) != len(unescaped.text):  # a few characters change length in lower case: keep the case
-            haystack = unescaped.text
+        haystack = _lower(unescaped.text)
         spans: list[tuple[int, int]] = []
         for secret in self._secrets:
             for form in _forms(secret):
-                needle = form.lower() if haystack is not unescaped.text else form
+                needle = _lower(form)
                 at = haystack.find(needle)
                 while at >= 0:
                     spans.append(unescaped.span(at, at + len(needle)))
@@ -165,14 +184,25 @@ class Redactor:
 
 
 def _base64_forms(secret: str) -> set[str]:
-    """The secret base64-encoded on its own (standard and URL-safe alphabet, with and without padding)."""
-    if len(secret) < 8:
+    """The secret base64-encoded (standard and URL-safe alphabets) wherever it starts in the encoded bytes (an
+    echoed `Basic` header encodes "user:" before it): the characters that depend on its bytes alone, for each of
+    the three offsets; and its hex digits (the search ignores case)."""
+    raw = secret.encode("utf-8", "surrogateescape")  # a secret from the environment may hold any byte
+    if len(raw) < 8:
         return set()
     import base64
 
-    raw = secret.encode("utf-8")
-    forms = {base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()}
-    return forms | {form.rstrip("=") for form in forms}
+    forms = {raw.hex()}
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode()
+        core = encoded[-(-offset * 8 // 6):((offset + len(raw)) * 8) // 6]
+        forms |= {core, core.replace("+", "-").replace("/", "_")}
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+def _lower(text: str) -> str:
+    """Lower case, one character for one: U+0130 is the only character whose str.lower() is longer."""
+    return text.replace("\u0130", "i").lower()
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
