@@ -23,9 +23,15 @@ def raising() -> Iterator[None]:
     ours = threading.current_thread() is threading.main_thread() and \
         signal.getsignal(signal.SIGINT) is exit_interrupted
     if ours:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, _raise_once)
     try:
         yield
     finally:
         if ours:
             signal.signal(signal.SIGINT, exit_interrupted)
+
+
+def _raise_once(_signum: int, _frame: object) -> None:
+    """KeyboardInterrupt, once: a second Ctrl-C while the first unwinds would interrupt a finalizer instead."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
