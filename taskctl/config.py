@@ -642,7 +642,7 @@ def _build_profile(name: str, entry: Any, source: str, name_line: int) -> Profil
 
 
 # An HTTP header name (RFC 9110 token): anything else would be refused by the HTTP library, or split the request.
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
 
 
 def _check_key(key: Any, value: Any, provider: str, fail: Any) -> None:
@@ -661,7 +661,7 @@ def _check_key(key: Any, value: Any, provider: str, fail: Any) -> None:
         raise fail(key, f"must be {HEADER_TEXT}", "check the value: a stray quote, tab or line break copied along?")
     if isinstance(value, str) and not value.isprintable():
         raise fail(key, "must not contain control characters or line breaks")
-    if key == "auth_header" and isinstance(value, str) and not _HEADER_NAME.fullmatch(value):
+    if key == "auth_header" and isinstance(value, str) and not HEADER_NAME.fullmatch(value):
         # A pasted "Authorization: <token>": what follows the colon is shown as "…", never quoted.
         name, colon, _rest = value.partition(":")
         shown = _shorten(repr(name)) + (" followed by ':…'" if colon else "")

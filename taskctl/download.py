@@ -37,6 +37,7 @@ from taskctl.errors import (
     about,
 )
 from taskctl.http import HttpClient, TruncatedBodyError, redact_query
+from taskctl.http.destination import byte_count, host_port
 from taskctl.model import State, TaskResult
 from taskctl.providers.base import Fetcher, FetchOptions
 from taskctl.render.safe import inert
@@ -54,7 +55,6 @@ MIN_RANGE_BYTES = 64 * 1024  # a range answer that ends early must bring at leas
 MAX_NAME_BYTES = 200  # file systems allow 255; leave room for ".part" and an editor's backup suffix
 LINK_GONE_STATUSES = frozenset({401, 403, 404, 410})
 _CONTENT_RANGE = re.compile(r"\s*bytes\s+([0-9]{1,18})-([0-9]{1,18})/([0-9]{1,18}|\*)\s*", re.I)
-_DIGITS = re.compile(r"[0-9]{1,18}")
 MAX_SIZE = 10**18
 # RFC 9110 entity-tag: a quoted string of visible characters other than '"' (weak ones start with W/).
 _STRONG_ETAG = re.compile(r'"[\x21\x23-\x7e\x80-\xff]{0,1024}"')
@@ -415,16 +415,11 @@ def _content_length(response: requests.Response, host: str) -> int | None:
     value = response.headers.get("Content-Length")
     if value is None or "chunked" in response.headers.get("Transfer-Encoding", "").lower():
         return None
-    counts = {_byte_count(item.strip()) for item in value.split(",")}  # "5, 5" is allowed (RFC 9112 §6.3)
+    counts = {byte_count(item.strip()) for item in value.split(",")}  # "5, 5" is allowed (RFC 9112 §6.3)
     if len(counts) != 1 or None in counts:
         raise ResponseError(f"{host} sent an invalid Content-Length ({_shown(value)}): the download cannot be "
                             "checked for completeness", "retry later; if it persists, the storage host is broken")
     return counts.pop()
-
-
-def _byte_count(text: str) -> int | None:
-    """A non-negative decimal number of ASCII digits below 10**18 (no sign, exponent, superscript or space)."""
-    return int(text) if _DIGITS.fullmatch(text) else None
 
 
 def _shown(value: str) -> str:
@@ -799,7 +794,7 @@ class _Transfer:
                 raise self._http_error(response)
             final = self.target.final(response.headers.get("Content-Disposition"))
             _check_replaceable(final, self.force)
-            answered = version_of(response, _host(self.url))
+            answered = version_of(response, host_port(self.url))
             if status == 416:
                 return self._already_whole(part, response, offset, answered, final)
             start, end, total = self._body_range(part, response, offset, answered)
@@ -818,7 +813,7 @@ class _Transfer:
                                                 "announced"))
         if total is not None and size < total:
             if size - start < MIN_RANGE_BYTES:  # a host dealing the file out in crumbs: count it as a break
-                raise _BodyBroke(TruncatedBodyError(f"{_host(self.url)} sent only {size - start} bytes of the "
+                raise _BodyBroke(TruncatedBodyError(f"{host_port(self.url)} sent only {size - start} bytes of the "
                                                     f"remaining {total - start}"))
             return None
         part.move_to(final, self.force)
@@ -831,13 +826,13 @@ class _Transfer:
         for chunk in chunks:
             if room is not None:
                 if len(chunk) > room:
-                    raise _Restart(f"{_host(self.url)} sent more bytes than it announced; downloading from the "
+                    raise _Restart(f"{host_port(self.url)} sent more bytes than it announced; downloading from the "
                                    "start")
                 room -= len(chunk)
             elif unannounced is not None:
                 unannounced -= len(chunk)
                 if unannounced < 0:
-                    raise _Unsized(f"{_host(self.url)} announced no size and sent more than "
+                    raise _Unsized(f"{host_port(self.url)} announced no size and sent more than "
                                         f"{MAX_UNANNOUNCED_BYTES // 2**30} GiB; taskctl stopped there",
                                         "a storage host that announces the size (Content-Length) has no such limit")
             if time.monotonic() > self._ends:
@@ -855,7 +850,7 @@ class _Transfer:
     def _body_range(self, part: _PartFile, response: requests.Response, offset: int,
                     answered: Version) -> tuple[int, int | None, int | None]:
         """(where the body starts in the file, where it ends, the file's size), as far as the answer says."""
-        host = _host(self.url)
+        host = host_port(self.url)
         if response.status_code == 200:
             if offset:
                 self.warn(self._why_from_the_start(offset, answered))
@@ -869,14 +864,14 @@ class _Transfer:
         if self.version.same_as(answered) is not True:
             raise _Restart(f"the file on {host} changed since {part.path} was begun (or the answer does not say "
                            "which version it is); downloading it again from the start")
-        first, last, total = (_byte_count(match[1]), _byte_count(match[2]), match[3]) if match else (None, None, "")
+        first, last, total = (byte_count(match[1]), byte_count(match[2]), match[3]) if match else (None, None, "")
         if first != offset or last is None or last < first or (total != "*" and last >= int(total)):
             raise _Restart(f"{host} answered another byte range than asked for; downloading from the start")
         end = last + 1
         return offset, end, int(total) if total != "*" else end
 
     def _why_from_the_start(self, offset: int, answered: Version) -> str:
-        host = _host(self.url)
+        host = host_port(self.url)
         assert self.version is not None
         if self.version.same_as(answered) is False:
             return (f"the file on {host} changed since {self.target.part} was begun; downloading the new version "
@@ -890,11 +885,11 @@ class _Transfer:
         match = re.fullmatch(r"\s*bytes\s+\*/([0-9]{1,18})\s*", response.headers.get("Content-Range", ""), re.I)
         assert self.version is not None
         if not match or int(match[1]) != offset or offset != part.size():  # (a 416 to the last byte: neither)
-            raise _Restart(f"{part.path} does not fit the file on {_host(self.url)}; downloading from the start")
+            raise _Restart(f"{part.path} does not fit the file on {host_port(self.url)}; downloading from the start")
         same = self.version.same_as(answered)
         if same is False:
-            raise _Restart(f"the file on {_host(self.url)} changed since {part.path} was begun; downloading the new "
-                           "version from the start")
+            raise _Restart(f"the file on {host_port(self.url)} changed since {part.path} was begun; downloading the "
+                           "new version from the start")
         if same is None:
             self._overlap = 1
             return None
@@ -907,12 +902,12 @@ class _Transfer:
         if self._resumable(part):
             error.hint = f"the partial download is kept in {part.path}; rerun the same command to resume"
         else:
-            error.hint = (f"{_host(self.url)} names no version of the file (no strong ETag or Last-Modified), so "
+            error.hint = (f"{host_port(self.url)} names no version of the file (no strong ETag or Last-Modified), so "
                           "it cannot be resumed safely: rerun to download it again from the start")
         return error
 
     def _http_error(self, response: requests.Response) -> TaskctlError:
-        status, host = response.status_code, _host(self.url)
+        status, host = response.status_code, host_port(self.url)
         code = _storage_error_code(response)
         shown = f"HTTP {status}" + (f" {code}" if code else "") + f" from {host}"
         if status in LINK_GONE_STATUSES:
@@ -932,15 +927,6 @@ def _storage_error_code(response: requests.Response) -> str | None:
         return None
     match = re.search(rb"<Code>([A-Za-z0-9.]{1,64})</Code>", head)
     return match[1].decode("ascii") if match else None
-
-
-def _host(url: str) -> str:
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return f"{parts.hostname}:{port}" if port else str(parts.hostname)
 
 
 # --- progress -----------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -16,11 +15,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from taskctl.config import Profile
+from taskctl.config import HEADER_NAME, Profile, is_header_text
 from taskctl.errors import ConfigError, NetworkError, ResponseError, TaskctlError
 from taskctl.http import failures
 from taskctl.http.deadline import Deadline, Watchdog, budget_end
-from taskctl.http.destination import Origin, UnusableURL, check_characters, judge, proxies_for
+from taskctl.http.destination import Origin, UnusableURL, byte_count, check_characters, judge, proxies_for
+from taskctl.http.destination import host_port as _host_port
 from taskctl.http.redact import Redactor, redact_query, redact_signature_params, secret_query_values
 from taskctl.http.session import POOL_SIZE as POOL_SIZE
 
@@ -131,7 +131,7 @@ class HttpClient:
 
     def _exchange(self, method: str, url: str, headers: Mapping[str, str], data: bytes | None,
                   sign: Signer | None, *, stream: bool = False) -> requests.Response:
-        self._check_headers(headers)
+        self._check_no_secrets(headers)
         self._note_url_secrets(url)
         self._check_first_destination(url)
         end = self._end_of_request()
@@ -316,8 +316,7 @@ class HttpClient:
                                 "if that host is the real API, use it as the profile's endpoint")
         return target
 
-    def _check_headers(self, headers: Mapping[str, str]) -> None:
-        _check_headers(headers, self._secret_headers)
+    def _check_no_secrets(self, headers: Mapping[str, str]) -> None:
         if not self.credentials:
             secret = sorted(name for name in headers if name.lower() in self._secret_headers)
             if secret:  # a bug, not a user error: this client may send requests anywhere
@@ -426,7 +425,6 @@ class _Failed:
 
 
 _TRACE_LOCK = threading.Lock()
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 def _import_http_stack() -> None:
@@ -447,15 +445,13 @@ def _too_large(host: str) -> ResponseError:
 
 
 def _content_length(response: requests.Response) -> int | None:
-    """The announced length when it is plain ASCII digits (``²`` is a digit to Python, not to HTTP)."""
-    value = response.headers.get("Content-Length", "").strip()
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 20 else None
+    return byte_count(response.headers.get("Content-Length", "").strip())
 
 
 def _check_headers(headers: Mapping[str, str], secret_headers: frozenset[str]) -> None:
     """Headers http.client would reject (or worse, split): say which one, never its value."""
     for name, value in headers.items():
-        if not _HEADER_NAME.fullmatch(name):
+        if not HEADER_NAME.fullmatch(name):
             raise ConfigError(f"{name!r} is not a valid HTTP header name",
                               "fix `auth_header:` in the profile (e.g. Authorization or X-API-Key)")
         if not _sendable(value):
@@ -468,18 +464,7 @@ def _check_headers(headers: Mapping[str, str], secret_headers: frozenset[str]) -
 
 
 def _sendable(value: str) -> bool:
-    """What requests and http.client send unchanged: Latin-1 text without control characters or surrounding blanks
-    (else requests raises an error that quotes the value, a secret)."""
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return value == value.strip() and not any(char < " " or "\x7f" <= char < "\xa0" for char in value)
+    """What requests and http.client send unchanged: header text without surrounding blanks (else requests raises
+    an error that quotes the value, a secret)."""
+    return is_header_text(value) and value == value.strip()
 
-
-def _host_port(url: str) -> str:
-    """host[:port] of a URL, without any user:password@ part."""
-    try:
-        return str(judge(url))
-    except UnusableURL:
-        return "the service"

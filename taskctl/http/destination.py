@@ -93,6 +93,20 @@ def judge(url: str) -> Origin:
     return Origin(scheme, host, port)
 
 
+def host_port(url: str) -> str:
+    """host[:port] of a URL for messages (the port only when not the scheme's default), or "the service"."""
+    try:
+        return str(judge(url))
+    except UnusableURL:
+        return "the service"
+
+
+def byte_count(text: str) -> int | None:
+    """A header's byte count (Content-Length, Content-Range): ASCII digits only, below 10**18 (``²`` is a digit to
+    Python, not to HTTP); None for anything else."""
+    return int(text) if len(text) <= 18 and text.isascii() and text.isdigit() else None
+
+
 def check_characters(url: str) -> None:
     """Backslashes, blanks and control characters: parsers drop, keep or reinterpret them differently."""
     if not url.isprintable() or any(char.isspace() or char == "\\" for char in url):
