@@ -91,7 +91,8 @@ class Profile:
 
 def sandbox_profile(provider: str) -> Profile:
     """The built-in profile; its endpoint is filled in once the in-process sandbox is listening."""
-    from taskctl.sandbox import SANDBOX_PROJECT_ID, SANDBOX_SHARE_ID
+    from taskctl.providers.koodrive import SANDBOX_SHARE_ID
+    from taskctl.providers.modelarts import SANDBOX_PROJECT_ID
 
     return Profile(name=SANDBOX_PROFILE, provider=provider, endpoint="", builtin_sandbox=True,
                    project_id=SANDBOX_PROJECT_ID if provider == "modelarts" else None,

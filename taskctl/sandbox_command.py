@@ -42,7 +42,9 @@ def _stop_on_sigterm() -> None:
 
 
 def profile_snippet(running: object) -> str:
-    from taskctl.sandbox import PROVIDERS, SANDBOX_PROJECT_ID, SANDBOX_SHARE_ID, SANDBOX_TOKEN
+    from taskctl.providers.koodrive import SANDBOX_SHARE_ID
+    from taskctl.providers.modelarts import SANDBOX_PROJECT_ID
+    from taskctl.sandbox import PROVIDERS, SANDBOX_TOKEN
 
     provider_keys = {"koodrive": f"    share_id: {SANDBOX_SHARE_ID}",
                      "modelarts": f"    project_id: {SANDBOX_PROJECT_ID}"}

@@ -30,9 +30,10 @@ from taskctl.context import AppContext
 from taskctl.download import filename_from_disposition, safe_filename
 from taskctl.errors import ConfigError, NetworkError
 from taskctl.http import HttpClient, redact_query
-from taskctl.sandbox import SANDBOX_SHARE_ID, SANDBOX_TOKEN, RunningSandbox, start
-from taskctl.sandbox.koodrive import package_etag, zip_package
-from taskctl.sandbox.koodrive_seeds import download_files, task_info
+from taskctl.providers.koodrive import SANDBOX_SHARE_ID
+from taskctl.providers.koodrive.emulator import package_etag, zip_package
+from taskctl.providers.koodrive.seeds import download_files, task_info
+from taskctl.sandbox import SANDBOX_TOKEN, RunningSandbox, start
 from taskctl.sandbox.server import Response
 
 SECRET_HEADERS = {"authorization", "x-auth-token", "x-api-key", "x-security-token", "proxy-authorization", "cookie"}

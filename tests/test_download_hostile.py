@@ -38,7 +38,7 @@ from test_download import (  # noqa: F401 - fixtures used by name
     storage,
 )
 
-from taskctl.sandbox.koodrive import PACKAGES_MODIFIED, package_etag
+from taskctl.providers.koodrive.emulator import PACKAGES_MODIFIED, package_etag
 
 V1 = bytes(range(256)) * 40  # 10240 bytes
 V2 = bytes(reversed(range(256))) * 40  # the same length: only a validator tells them apart

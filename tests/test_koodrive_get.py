@@ -8,7 +8,8 @@ import re
 import pytest
 from conftest import write_profiles
 
-from taskctl.sandbox import SANDBOX_KDSTOKEN, SANDBOX_LOCKED_SHARE_ID, SANDBOX_SHARE_ID, SANDBOX_TOKEN
+from taskctl.providers.koodrive import SANDBOX_KDSTOKEN, SANDBOX_LOCKED_SHARE_ID, SANDBOX_SHARE_ID
+from taskctl.sandbox import SANDBOX_TOKEN
 
 
 def koodrive_yaml(sandbox, token: str = SANDBOX_TOKEN, extra: str = "") -> str:

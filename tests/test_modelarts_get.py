@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from conftest import write_profiles
 
-from taskctl.sandbox import (
+from taskctl.providers.modelarts import (
     SANDBOX_ACCESS_KEY,
     SANDBOX_PROJECT_ID,
     SANDBOX_SECRET_KEY,
     SANDBOX_SECURITY_TOKEN,
     SANDBOX_TEMP_ACCESS_KEY,
-    SANDBOX_TOKEN,
 )
+from taskctl.sandbox import SANDBOX_TOKEN
 
 DOC = Path(__file__).resolve().parent / "fixtures" / "api-docs" / "modelarts-processor-task-detail.txt"
 

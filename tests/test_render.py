@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from taskctl import jsonio
 from taskctl.errors import TaskctlError
 from taskctl.model import TaskResult
-from taskctl.providers import eo
+from taskctl.providers.eo import client as eo
 from taskctl.render import FORMATS, Output
 from taskctl.render.safe import inert, shorten_url
 
@@ -143,7 +143,7 @@ modelarts_like = st.fixed_dictionaries({}, optional={
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(task_object=koodrive_like, files=json_values)
 def test_koodrive_parser_and_renderers_accept_arbitrary_json(task_object: dict, files: object) -> None:
-    from taskctl.providers import koodrive
+    from taskctl.providers.koodrive import client as koodrive
 
     result = TaskResult(raw=task_object, task=koodrive.normalize(task_object, "t", files),
                         companions=(("taskInfos", files),))
@@ -154,7 +154,7 @@ def test_koodrive_parser_and_renderers_accept_arbitrary_json(task_object: dict, 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(task_object=modelarts_like)
 def test_modelarts_parser_and_renderers_accept_arbitrary_json(task_object: dict) -> None:
-    from taskctl.providers import modelarts
+    from taskctl.providers.modelarts import client as modelarts
 
     result = TaskResult(raw=task_object, task=modelarts.normalize(task_object, "t"))
     for fmt in FORMATS:
@@ -163,7 +163,7 @@ def test_modelarts_parser_and_renderers_accept_arbitrary_json(task_object: dict)
 
 def test_koodrive_states_follow_the_spec() -> None:
     from taskctl.model import State
-    from taskctl.providers import koodrive
+    from taskctl.providers.koodrive import client as koodrive
 
     cases = {(0, None): State.PENDING, (1, None): State.RUNNING, (2, 1): State.SUCCEEDED, (2, None): State.SUCCEEDED,
              (2, 2): State.PARTIAL, (2, 3): State.FAILED, (3, None): State.CANCELED, (9, None): State.UNKNOWN,
@@ -174,7 +174,7 @@ def test_koodrive_states_follow_the_spec() -> None:
 
 def test_modelarts_states_follow_the_spec_and_failed_shows_the_error() -> None:
     from taskctl.model import State
-    from taskctl.providers import modelarts
+    from taskctl.providers.modelarts import client as modelarts
 
     states = [modelarts.normalize({"status": s}, "t").state for s in (0, 1, 2, 3, 4, 7)]
     assert states == [State.PENDING, State.RUNNING, State.SUCCEEDED, State.FAILED, State.CANCELED, State.UNKNOWN]
@@ -198,7 +198,7 @@ def visible(out: str) -> str:
 
 
 def hostile_koodrive_result() -> TaskResult:
-    from taskctl.providers import koodrive
+    from taskctl.providers.koodrive import client as koodrive
 
     keys = {key: f"v{number}" for number, key in enumerate(HOSTILE_KEYS)}
     raw = {"taskId": "t1", "taskStatus": 2, "taskType": 1, "progress": 100, **keys, "nested": {OSC52: [{OSC52: 1}]}}

@@ -46,7 +46,7 @@ def eo_post(sandbox: RunningSandbox, session: requests.Session, body: Any, *,
 
 
 def data_file_702() -> bytes:
-    return files("taskctl.sandbox").joinpath("data/eo_702.json").read_bytes()
+    return files("taskctl.providers.eo").joinpath("data/eo_702.json").read_bytes()
 
 
 def document_success_example() -> str:

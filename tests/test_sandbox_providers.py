@@ -18,20 +18,15 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from taskctl.sandbox import (
-    PROVIDERS,
+from taskctl.providers.koodrive import SANDBOX_KDSTOKEN, SANDBOX_LOCKED_SHARE_ID, SANDBOX_SHARE_ID
+from taskctl.providers.modelarts import (
     SANDBOX_ACCESS_KEY,
-    SANDBOX_KDSTOKEN,
-    SANDBOX_LOCKED_SHARE_ID,
     SANDBOX_PROJECT_ID,
     SANDBOX_SECRET_KEY,
     SANDBOX_SECURITY_TOKEN,
-    SANDBOX_SHARE_ID,
     SANDBOX_TEMP_ACCESS_KEY,
-    SANDBOX_TOKEN,
-    RunningSandbox,
-    start,
 )
+from taskctl.sandbox import PROVIDERS, SANDBOX_TOKEN, RunningSandbox, start
 from taskctl.sandbox.server import Response
 
 DOCS = Path(__file__).resolve().parent / "fixtures" / "api-docs"  # copied from shared/api-docs
@@ -130,7 +125,7 @@ def doc_example(path: Path, start_marker: str, end_marker: str) -> str:
 
 
 def signing() -> Any:
-    return pytest.importorskip("taskctl.providers.signing")
+    return pytest.importorskip("taskctl.providers.modelarts.signing")
 
 
 # --- the public interface ------------------------------------------------------------------------------------------
@@ -452,7 +447,7 @@ def test_koodrive_add_download(sandbox: RunningSandbox, session: requests.Sessio
 
 
 def data_file(name: str) -> bytes:
-    return files("taskctl.sandbox").joinpath("data", name).read_bytes()
+    return files("taskctl.providers.modelarts").joinpath("data", name).read_bytes()
 
 
 def test_modelarts_document_example_is_the_data_file(shared: RunningSandbox, session: requests.Session) -> None:
@@ -788,11 +783,11 @@ def test_a_provider_module_loads_on_first_use_only() -> None:
             "    r = requests.post(s.endpoint('eo') + '/processtask/query/task/detail', json={'taskId': 702},\n"
             "                      headers={'Authorization': SANDBOX_TOKEN}, timeout=5)\n"
             "    assert r.status_code == 200\n"
-            "    print(sorted(m for m in sys.modules if m.startswith('taskctl.sandbox.')))\n"
+            "    print(sorted(m for m in sys.modules if m.startswith('taskctl.') and m.endswith('.emulator')))\n"
             "    requests.get(s.base_url + '/downloads/task-done.zip', timeout=5).raise_for_status()\n"
-            "    print(sorted(m for m in sys.modules if m.startswith('taskctl.sandbox.')))\n")
+            "    print(sorted(m for m in sys.modules if m.startswith('taskctl.') and m.endswith('.emulator')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     before, after = out.stdout.splitlines()
-    assert "koodrive" not in before and "modelarts" not in before and "taskctl.sandbox.eo" in before
-    assert "taskctl.sandbox.koodrive" in after and "modelarts" not in after
+    assert "koodrive" not in before and "modelarts" not in before and "taskctl.providers.eo.emulator" in before
+    assert "taskctl.providers.koodrive.emulator" in after and "modelarts" not in after

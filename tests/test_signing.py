@@ -18,7 +18,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taskctl.providers.signing import ALGORITHM, DATE_HEADER, sign_request, verify_request
+from taskctl.providers.modelarts.signing import ALGORITHM, DATE_HEADER, sign_request, verify_request
 
 AK = "QTWAOYTTINDUT2QVKYUC"
 SK = "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc"

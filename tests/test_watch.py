@@ -24,7 +24,9 @@ from taskctl.errors import (
     UsageError,
 )
 from taskctl.model import State, Task, TaskResult
-from taskctl.sandbox import SANDBOX_PROJECT_ID, SANDBOX_SHARE_ID, SANDBOX_TOKEN, RunningSandbox
+from taskctl.providers.koodrive import SANDBOX_SHARE_ID
+from taskctl.providers.modelarts import SANDBOX_PROJECT_ID
+from taskctl.sandbox import SANDBOX_TOKEN, RunningSandbox
 from taskctl.sandbox.server import html_response, json_response
 from taskctl.watch import Pacing, WatchOutcome, WatchPolicy, watch
 from taskctl.watch_view import LiveView, PlainReporter, live_capable, watch_display
@@ -378,7 +380,7 @@ def test_every_poll_reuses_one_connection_and_stdout_matches_get(
 
 
 def test_rate_limiting_stretches_the_interval(cli: Callable, sandbox: RunningSandbox, profiles_file: Path) -> None:
-    from taskctl.sandbox.eo_seeds import publishing_710
+    from taskctl.providers.eo.seeds import publishing_710
 
     write_profiles(profiles_file, _profiles(sandbox))
     limited = json_response(429, {"code": 429, "message": "Too Many Requests", "data": None})
@@ -390,7 +392,7 @@ def test_rate_limiting_stretches_the_interval(cli: Callable, sandbox: RunningSan
 
 def test_transient_errors_are_warnings_then_the_timeout(cli: Callable, sandbox: RunningSandbox,
                                                         profiles_file: Path) -> None:
-    from taskctl.sandbox.eo_seeds import publishing_710
+    from taskctl.providers.eo.seeds import publishing_710
 
     write_profiles(profiles_file, _profiles(sandbox))
     gateway = html_response(502, "<html><body>502 Bad Gateway</body></html>")

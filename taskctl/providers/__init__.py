@@ -12,9 +12,9 @@ from typing import cast
 from taskctl.providers.base import ProviderModule
 
 _MODULES: dict[str, str] = {
-    "eo": "taskctl.providers.eo",
-    "koodrive": "taskctl.providers.koodrive",
-    "modelarts": "taskctl.providers.modelarts",
+    "eo": "taskctl.providers.eo.client",
+    "koodrive": "taskctl.providers.koodrive.client",
+    "modelarts": "taskctl.providers.modelarts.client",
 }
 
 

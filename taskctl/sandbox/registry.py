@@ -16,19 +16,19 @@ if TYPE_CHECKING:
 
 
 def _eo() -> ProviderApi:
-    from taskctl.sandbox.eo import EoApi
+    from taskctl.providers.eo.emulator import EoApi
 
     return EoApi()
 
 
 def _koodrive() -> ProviderApi:
-    from taskctl.sandbox.koodrive import KooDriveApi
+    from taskctl.providers.koodrive.emulator import KooDriveApi
 
     return KooDriveApi()
 
 
 def _modelarts() -> ProviderApi:
-    from taskctl.sandbox.modelarts import ModelArtsApi
+    from taskctl.providers.modelarts.emulator import ModelArtsApi
 
     return ModelArtsApi()
 

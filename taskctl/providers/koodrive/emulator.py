@@ -100,8 +100,8 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
-from taskctl.sandbox import SANDBOX_KDSTOKEN, SANDBOX_LOCKED_SHARE_ID, SANDBOX_SHARE_ID, SANDBOX_TOKEN
-from taskctl.sandbox.koodrive_seeds import (
+from taskctl.providers.koodrive import SANDBOX_KDSTOKEN, SANDBOX_LOCKED_SHARE_ID, SANDBOX_SHARE_ID
+from taskctl.providers.koodrive.seeds import (
     BASE_URL,
     advancing,
     download_files,
@@ -110,6 +110,7 @@ from taskctl.sandbox.koodrive_seeds import (
     task_body,
     task_info,
 )
+from taskctl.sandbox import SANDBOX_TOKEN
 from taskctl.sandbox.server import (
     Mount,
     Request,

@@ -96,7 +96,7 @@ class ModelArtsFetcher:
 
     def _signer(self):  # type: ignore[no-untyped-def]
         """Signs each request as it is sent (again after a same-origin redirect: the path is signed)."""
-        from taskctl.providers.signing import sign_request
+        from taskctl.providers.modelarts.signing import sign_request
 
         access_key, secret_key, token = self.profile.access_key or "", self.secret.value, self.security_token
 

@@ -66,8 +66,8 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
+from taskctl.providers.eo.seeds import advancing_tasks, seed_tasks
 from taskctl.sandbox import SANDBOX_TOKEN
-from taskctl.sandbox.eo_seeds import advancing_tasks, seed_tasks
 from taskctl.sandbox.server import (
     Request,
     Response,
@@ -93,7 +93,7 @@ def document_example() -> bytes:
     """The document's success example for task 702, exactly as the file holds it."""
     from importlib.resources import files
 
-    return files("taskctl.sandbox").joinpath("data/eo_702.json").read_bytes()
+    return files("taskctl.providers.eo").joinpath("data/eo_702.json").read_bytes()
 
 
 def error(code: int, message: str, http_status: int = 200) -> Response:

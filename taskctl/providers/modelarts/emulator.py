@@ -84,15 +84,15 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
-from taskctl.sandbox import (
+from taskctl.providers.modelarts import (
     SANDBOX_ACCESS_KEY,
     SANDBOX_PROJECT_ID,
     SANDBOX_SECRET_KEY,
     SANDBOX_SECURITY_TOKEN,
     SANDBOX_TEMP_ACCESS_KEY,
-    SANDBOX_TOKEN,
 )
-from taskctl.sandbox.modelarts_seeds import DOC_TASK_ID, FILE_SEEDS, advancing, advancing_fail, seed_tasks
+from taskctl.providers.modelarts.seeds import DOC_TASK_ID, FILE_SEEDS, advancing, advancing_fail, seed_tasks
+from taskctl.sandbox import SANDBOX_TOKEN
 from taskctl.sandbox.server import Request, Response, Route, gateway_page, html_response, json_response
 
 DETAIL_PATH = "/v2/{project_id}/processor-tasks/{task_id}"
@@ -110,7 +110,7 @@ def data_file(name: str) -> bytes:
     """A seed served byte for byte from ``data/``."""
     from importlib.resources import files
 
-    return files("taskctl.sandbox").joinpath("data", name).read_bytes()
+    return files("taskctl.providers.modelarts").joinpath("data", name).read_bytes()
 
 
 def document_example() -> bytes:
@@ -174,7 +174,7 @@ def authenticate(request: Request) -> Response | None:
     if authorization is None:
         return error(401, "ModelArts.0101", "Missing authentication: X-Auth-Token or AK/SK signature required.")
     try:
-        from taskctl.providers.signing import verify_request
+        from taskctl.providers.modelarts.signing import verify_request
     except ImportError:
         return auth_failed("AK/SK signature verification is not available")
     reason = verify_request(request.method, request.full_path, request.headers, request.body, SECRET_KEYS.get)

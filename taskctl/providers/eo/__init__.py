@@ -1,0 +1,1 @@
+"""The Earth-observation imagery processing platform (band merging, NDVI, ...)."""
