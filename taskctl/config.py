@@ -13,30 +13,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from taskctl import providers
 from taskctl.errors import ConfigError, UsageError
+from taskctl.headers import HEADER_NAME, HEADER_TEXT, is_header_text
 
-PROVIDERS = ("eo", "koodrive", "modelarts")
+__all__ = ["HEADER_NAME", "HEADER_TEXT", "Profile", "ProfileStore", "Timeouts", "is_header_text"]
 SANDBOX_PROFILE = "sandbox"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_TOTAL_TIMEOUT = 120.0
 DEFAULT_RETRIES = 3
 
-# key -> (accepted types, providers that may use it (None: all))
-_KEYS: dict[str, tuple[tuple[type, ...], tuple[str, ...] | None]] = {
-    "provider": ((str,), None),
-    "endpoint": ((str,), None),
-    "token": ((str,), None),
-    "default": ((bool,), None),
-    "auth_header": ((str,), ("eo",)),
-    "share_id": ((str, int), ("koodrive",)),
-    "project_id": ((str,), ("modelarts",)),
-    "access_key": ((str,), ("modelarts",)),
-    "allow_http": ((bool,), None),
-    "ca_bundle": ((str,), None),
-    "tls_verify": ((bool,), None),
-    "timeout": ((int, float, dict), None),
-    "retries": ((int,), None),
+# The keys of every profile, and their accepted types; each provider adds its own (``ProviderSpec.profile_keys``).
+_KEYS: dict[str, tuple[type, ...]] = {
+    "provider": (str,),
+    "endpoint": (str,),
+    "token": (str,),
+    "default": (bool,),
+    "allow_http": (bool,),
+    "ca_bundle": (str,),
+    "tls_verify": (bool,),
+    "timeout": (int, float, dict),
+    "retries": (int,),
 }
 
 
@@ -64,10 +62,7 @@ class Profile:
     endpoint: str
     token: str | None = None
     default: bool = False
-    auth_header: str = "Authorization"
-    share_id: str | None = None
-    project_id: str | None = None
-    access_key: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)  # the provider's own keys (with their defaults)
     allow_http: bool = False
     ca_bundle: str | None = None
     tls_verify: bool = True
@@ -91,12 +86,9 @@ class Profile:
 
 def sandbox_profile(provider: str) -> Profile:
     """The built-in profile; its endpoint is filled in once the in-process sandbox is listening."""
-    from taskctl.providers.koodrive import SANDBOX_SHARE_ID
-    from taskctl.providers.modelarts import SANDBOX_PROJECT_ID
-
-    return Profile(name=SANDBOX_PROFILE, provider=provider, endpoint="", builtin_sandbox=True,
-                   project_id=SANDBOX_PROJECT_ID if provider == "modelarts" else None,
-                   share_id=SANDBOX_SHARE_ID if provider == "koodrive" else None)
+    spec = providers.get(provider)
+    settings = {key.name: key.default for key in spec.profile_keys} | dict(spec.sandbox_settings)
+    return Profile(name=SANDBOX_PROFILE, provider=provider, endpoint="", builtin_sandbox=True, settings=settings)
 
 
 def default_config_path(environ: Mapping[str, str]) -> Path:
@@ -617,10 +609,10 @@ def _build_profile(name: str, entry: Any, source: str, name_line: int) -> Profil
     if not isinstance(entry, dict):
         raise fail(None, "expected a mapping of keys (provider, endpoint, ...)")
     provider = entry.get("provider")
-    if provider not in PROVIDERS:
+    if provider not in providers.names():
         shown = f", not {_shorten(repr(provider))}" if isinstance(provider, str) and provider else ""
         raise fail("provider" if "provider" in entry else None,
-                   f"provider must be one of {', '.join(PROVIDERS)}{shown}")
+                   f"provider must be one of {', '.join(providers.names())}{shown}")
     for key, value in entry.items():
         _check_key(key, value, provider, fail)
     endpoint = entry.get("endpoint")
@@ -634,25 +626,38 @@ def _build_profile(name: str, entry: Any, source: str, name_line: int) -> Profil
     lines["name"] = name_line
     return Profile(
         name=name, provider=provider, endpoint=endpoint.rstrip("/"), token=entry.get("token") or None,
-        default=entry.get("default", False), auth_header=entry.get("auth_header", "Authorization"),
-        share_id=str(entry["share_id"]) if "share_id" in entry else None,
-        project_id=entry.get("project_id"), access_key=entry.get("access_key"),
+        default=entry.get("default", False), settings=_settings(provider, entry),
         allow_http=entry.get("allow_http", False), ca_bundle=entry.get("ca_bundle"),
         tls_verify=entry.get("tls_verify", True), timeouts=_timeouts(entry.get("timeout"), fail),
         retries=retries, source=source, lines=lines)
 
 
-# An HTTP header name (RFC 9110 token): anything else would be refused by the HTTP library, or split the request.
-HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
+def _settings(provider: str, entry: Mapping[Any, Any]) -> dict[str, Any]:
+    """The provider's own keys of a (checked) profile entry, each converted, or its default."""
+    settings = {}
+    for key in providers.get(provider).profile_keys:
+        value = entry.get(key.name, key.default)
+        settings[key.name] = key.convert(value) if key.convert and key.name in entry else value
+    return settings
+
+
+def _key_types(key: Any, provider: str, fail: Any) -> tuple[type, ...]:
+    """The types a key accepts in a profile of this provider; a ConfigError for a key it does not know."""
+    if key in _KEYS:
+        return _KEYS[key]
+    spec_key = providers.get(provider).key(key) if isinstance(key, str) else None
+    if spec_key is not None:
+        return spec_key.types
+    owners = [spec.name for spec in providers.specs() if isinstance(key, str) and spec.key(key)]
+    if owners:
+        raise fail(key, f"only applies to {', '.join(owners)} profiles")
+    known = [*_KEYS, *(k.name for k in providers.get(provider).profile_keys)]
+    raise fail(key, "unknown key", f"known keys: {', '.join(known)}")
 
 
 def _check_key(key: Any, value: Any, provider: str, fail: Any) -> None:
     """One key of a profile: known, meant for this provider, of the right type, free of control characters."""
-    if key not in _KEYS:
-        raise fail(key, "unknown key", f"known keys: {', '.join(_KEYS)}")
-    types, only_for = _KEYS[key]
-    if only_for and provider not in only_for:
-        raise fail(key, f"only applies to {', '.join(only_for)} profiles")
+    types = _key_types(key, provider, fail)
     if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
         expected = " or ".join(_TYPE_NAMES[t] for t in types if not (t is int and float in types))
         opaque = key in _SECRET_KEYS or not isinstance(value, str | int | float)
@@ -662,20 +667,10 @@ def _check_key(key: Any, value: Any, provider: str, fail: Any) -> None:
         raise fail(key, f"must be {HEADER_TEXT}", "check the value: a stray quote, tab or line break copied along?")
     if isinstance(value, str) and not value.isprintable():
         raise fail(key, "must not contain control characters or line breaks")
-    if key == "auth_header" and isinstance(value, str) and not HEADER_NAME.fullmatch(value):
-        # A pasted "Authorization: <token>": what follows the colon is shown as "…", never quoted.
-        name, colon, _rest = value.partition(":")
-        shown = _shorten(repr(name)) + (" followed by ':…'" if colon else "")
-        raise fail(key, f"{shown} is not a valid HTTP header name",
-                   "use a header name such as Authorization or X-API-Key (the name alone)")
-
-
-HEADER_TEXT = "printable text without line breaks (ASCII or Latin-1: what an HTTP header carries)"
-
-
-def is_header_text(value: str) -> bool:
-    """Printable Latin-1: what a token can be and still travel in an HTTP header unchanged."""
-    return value.isprintable() and all(ord(char) < 256 for char in value)
+    spec_key = providers.get(provider).key(key) if key not in _KEYS else None
+    problem = spec_key.check(value) if spec_key and spec_key.check else None
+    if problem:
+        raise fail(key, *problem)
 
 
 def _check_endpoint(endpoint: str, fail: Any) -> None:

@@ -138,7 +138,6 @@ class AppContext:
         every request); starts the sandbox when asked."""
         from taskctl import providers
         from taskctl.http import HttpClient
-        from taskctl.providers.base import FetchOptions
 
         profile = self.profiles.select(provider, profile_name, self.environ)
         self.flush_config_warnings()
@@ -152,9 +151,23 @@ class AppContext:
             profile = replace(profile, endpoint=running.endpoint(provider))
         client = HttpClient(profile, redact=self.redact, trace=self.trace if self.debug else None, warn=self.warn)
         try:
-            fetcher = providers.load(provider).make_fetcher(profile, secret, client, options or FetchOptions())
+            given = options_of(provider, options)
+            fetcher = providers.load(provider).make_fetcher(profile, secret, client, given, self.environ)
             yield Connection(profile, secret, client, fetcher)
         finally:
             client.close()
             if running is not None:
                 running.close()
+
+
+def options_of(provider: str, options: FetchOptions | None) -> FetchOptions:
+    """The provider's own options type; none given (None, or the empty base) means its defaults."""
+    from taskctl import providers
+    from taskctl.providers.spec import FetchOptions
+
+    expected = providers.get(provider).options
+    if options is None or type(options) is FetchOptions:
+        return expected()
+    if not isinstance(options, expected):
+        raise TypeError(f"{provider} takes {expected.__name__}, not {type(options).__name__}")
+    return options

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from taskctl import jsonio
-from taskctl.config import PROVIDERS, SANDBOX_PROFILE, Profile, sandbox_profile
+from taskctl import jsonio, providers
+from taskctl.config import SANDBOX_PROFILE, Profile, sandbox_profile
 from taskctl.context import AppContext
 from taskctl.errors import ConfigError, UsageError
 from taskctl.secrets import KeyringUnavailable, Secret, secret_env, secret_kind, secret_label, with_remedy
@@ -49,18 +49,17 @@ def show_profile(app: AppContext, name: str) -> None:
         secret, trouble = None, exc
     rows: list[tuple[str, str, str]] = [
         ("name", profile.name, profile.origin("name")),
-        ("provider", "all (" + ", ".join(PROVIDERS) + ")" if profile.builtin_sandbox else profile.provider,
+        ("provider", "all (" + ", ".join(providers.names()) + ")" if profile.builtin_sandbox else profile.provider,
          profile.origin("provider")),
         ("endpoint", profile.endpoint or "(loopback port chosen at run time)", profile.origin("endpoint")),
     ]
-    optional = {"default": profile.default, "auth_header": profile.auth_header, "share_id": profile.share_id,
-                "project_id": profile.project_id, "access_key": profile.access_key,
+    optional = {"default": profile.default, **profile.settings,
                 "allow_http": profile.allow_http, "ca_bundle": profile.ca_bundle, "tls_verify": profile.tls_verify,
                 "timeout": f"connect {profile.timeouts.connect:g} s, read {profile.timeouts.read:g} s, "
                            f"total {profile.timeouts.deadline:g} s",
                 "retries": profile.retries}
     for key, value in optional.items():
-        if value is None or (key == "auth_header" and profile.provider != "eo"):
+        if value is None:
             continue
         origin_key = "timeout" if key == "timeout" else key
         shown = jsonio.describe_value(value)
@@ -103,7 +102,7 @@ def _find(app: AppContext, name: str) -> Profile:
     if name in store.profiles:
         return store.profiles[name]
     if name == SANDBOX_PROFILE:
-        return sandbox_profile(PROVIDERS[0])
+        return sandbox_profile(providers.names()[0])
     raise UsageError(f"unknown profile '{name}'", f"known profiles: {', '.join(store.names())}")
 
 

@@ -42,20 +42,18 @@ def _stop_on_sigterm() -> None:
 
 
 def profile_snippet(running: object) -> str:
-    from taskctl.providers.koodrive import SANDBOX_SHARE_ID
-    from taskctl.providers.modelarts import SANDBOX_PROJECT_ID
-    from taskctl.sandbox import PROVIDERS, SANDBOX_TOKEN
+    from taskctl import providers
+    from taskctl.sandbox import SANDBOX_TOKEN
 
-    provider_keys = {"koodrive": f"    share_id: {SANDBOX_SHARE_ID}",
-                     "modelarts": f"    project_id: {SANDBOX_PROJECT_ID}"}
+    names = providers.names()
 
     lines = ["# Profiles for this sandbox: save as a file and pass --config FILE, or add to your profiles.yaml.",
              f"# The sandbox accepts one fixed, public token: {SANDBOX_TOKEN}", "profiles:"]
-    for provider in PROVIDERS:
+    for provider in names:
         lines += [f"  local-{provider}:", f"    provider: {provider}",
                   f"    endpoint: {running.endpoint(provider)}",  # type: ignore[attr-defined]
                   f"    token: {SANDBOX_TOKEN}"]
-        if provider in provider_keys:
-            lines.append(provider_keys[provider])
-    lines.append(f"# then: taskctl {PROVIDERS[0]} get 702 --profile local-{PROVIDERS[0]} --config FILE")
+        lines += [f"    {key}: {value}" for key, value in providers.get(provider).sandbox_settings.items()]
+    example = providers.get(names[0]).help.example.replace("--profile sandbox", f"--profile local-{names[0]}")
+    lines.append(f"# then: {example} --config FILE")
     return "\n".join(lines) + "\n"

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from taskctl import providers
 from taskctl.config import Profile, is_header_text
 from taskctl.errors import ConfigError
+from taskctl.providers.spec import SecretKind
 
 KEYRING_SERVICE = "taskctl"
 TOKEN_ENV = "TASKCTL_TOKEN"
@@ -34,7 +36,7 @@ T = TypeVar("T")
 class Secret:
     value: str
     source: str  # "env TASKCTL_TOKEN", "file <path>", "keyring", "built-in"
-    kind: str = "token"  # "token", or "secret_key" (AK/SK signing with the profile's access_key)
+    kind: SecretKind = SecretKind.TOKEN
 
     def masked(self) -> str:
         return mask(self.value)
@@ -86,21 +88,21 @@ class Backend:
         return f"choose another backend with ${BACKEND_ENV} (python -m keyring --list-backends)"
 
 
-def keyring_user(profile_name: str, kind: str = "token") -> str:
-    return profile_name if kind == "token" else f"{profile_name}:{kind}"
+def keyring_user(profile_name: str, kind: SecretKind = SecretKind.TOKEN) -> str:
+    return profile_name if kind is SecretKind.TOKEN else f"{profile_name}:{kind.value}"
 
 
-def secret_kind(profile: Profile) -> str:
+def secret_kind(profile: Profile) -> SecretKind:
     """What `auth login` stores for a profile: the secret key of an AK/SK profile, else a token."""
-    return "secret_key" if profile.access_key else "token"
+    return providers.get(profile.provider).secret_kind(profile.settings)
 
 
-def secret_label(kind: str) -> str:
-    return "secret key" if kind == "secret_key" else "token"
+def secret_label(kind: SecretKind) -> str:
+    return kind.label
 
 
-def secret_env(kind: str) -> str:
-    return SECRET_KEY_ENV if kind == "secret_key" else TOKEN_ENV
+def secret_env(kind: SecretKind) -> str:
+    return SECRET_KEY_ENV if kind is SecretKind.SECRET_KEY else TOKEN_ENV
 
 
 def is_usable_secret(value: str) -> bool:
@@ -149,7 +151,7 @@ class SecretResolver:
         """Look in env, the file, then the keyring; None when nowhere, or when there is no keyring at all.
 
         A keyring that is locked or failing raises KeyringUnavailable: that is not the same as "no secret".
-        An AK/SK profile (one with `access_key`) always signs: its secret key comes from $TASKCTL_SECRET_KEY
+        An AK/SK profile (one with an access key) always signs: its secret key comes from $TASKCTL_SECRET_KEY
         or the keyring user `<profile>:secret_key`, and a $TASKCTL_TOKEN meant for other profiles is ignored.
         """
         found = self.from_env_or_file(profile)

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from taskctl.sandbox import PROVIDERS, SANDBOX_TOKEN, RunningSandbox, SeenRequest, serve_forever, start
+from taskctl.providers import names as provider_names
+from taskctl.sandbox import SANDBOX_TOKEN, RunningSandbox, SeenRequest, serve_forever, start
 
 DETAIL = "/processtask/query/task/detail"
 AUTH = {"Authorization": SANDBOX_TOKEN}
@@ -62,7 +63,7 @@ def document_success_example() -> str:
 
 def test_public_names() -> None:
     assert SANDBOX_TOKEN == "sandbox-token"
-    assert PROVIDERS == ("eo", "koodrive", "modelarts")
+    assert provider_names() == ("eo", "koodrive", "modelarts")
 
 
 def test_base_url_and_endpoint(sandbox: RunningSandbox) -> None:
@@ -74,10 +75,10 @@ def test_base_url_and_endpoint(sandbox: RunningSandbox) -> None:
 
 
 def test_importing_the_package_loads_no_server_machinery() -> None:
-    code = ("import sys, taskctl.sandbox as s; s.SANDBOX_TOKEN, s.PROVIDERS; "
+    code = ("import sys, taskctl.sandbox as s; s.SANDBOX_TOKEN; "
             "print(sorted(m for m in sys.modules if m == 'http.server' or m.startswith('taskctl.sandbox.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
-    assert out.stdout.strip() == "['taskctl.sandbox.registry']"
+    assert out.stdout.strip() == "[]"
 
 
 def test_close_is_idempotent_and_stops_serving(session: requests.Session) -> None:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from taskctl.providers import names as provider_names
 from taskctl.providers.koodrive import SANDBOX_KDSTOKEN, SANDBOX_LOCKED_SHARE_ID, SANDBOX_SHARE_ID
 from taskctl.providers.modelarts import (
     SANDBOX_ACCESS_KEY,
@@ -26,7 +27,7 @@ from taskctl.providers.modelarts import (
     SANDBOX_SECURITY_TOKEN,
     SANDBOX_TEMP_ACCESS_KEY,
 )
-from taskctl.sandbox import PROVIDERS, SANDBOX_TOKEN, RunningSandbox, start
+from taskctl.sandbox import SANDBOX_TOKEN, RunningSandbox, start
 from taskctl.sandbox.server import Response
 
 DOCS = Path(__file__).resolve().parent / "fixtures" / "api-docs"  # copied from shared/api-docs
@@ -132,7 +133,7 @@ def signing() -> Any:
 
 
 def test_constants() -> None:
-    assert PROVIDERS == ("eo", "koodrive", "modelarts")
+    assert provider_names() == ("eo", "koodrive", "modelarts")
     assert (SANDBOX_SHARE_ID, SANDBOX_PROJECT_ID) == ("sandbox-share", "sandbox-project")
     assert (SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY) == ("SANDBOXACCESSKEY0001", "sandbox-secret-key-0001")
     assert SANDBOX_TEMP_ACCESS_KEY == "SANDBOXTEMPKEY0002"
@@ -141,7 +142,7 @@ def test_constants() -> None:
 
 
 def test_endpoints(shared: RunningSandbox) -> None:
-    for provider in PROVIDERS:
+    for provider in provider_names():
         assert shared.endpoint(provider) == f"{shared.base_url}/{provider}"
     with pytest.raises(ValueError):
         shared.endpoint("downloads")  # mounted, but not a provider

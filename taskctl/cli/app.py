@@ -8,26 +8,32 @@ import sys
 
 import typer
 
-from taskctl import __version__
-from taskctl.cli import auth, eo, koodrive, modelarts, profile, sandbox
+from taskctl import __version__, providers
+from taskctl.cli import auth, profile, sandbox
 from taskctl.cli.boundary import _interrupted
 from taskctl.cli.options import ConfigOpt, DebugOpt
+from taskctl.cli.provider import provider_app
 from taskctl.output_streams import settle, standard_stream
 
-app = typer.Typer(
-    name="taskctl",
-    help="Inspect long-running processing tasks on cloud services. Try: taskctl eo get 702 --profile sandbox",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,  # never a rich traceback with locals (they would hold secrets)
-    context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode=None,
-)
-app.add_typer(eo.app, name="eo")
-app.add_typer(koodrive.app, name="koodrive")
-app.add_typer(modelarts.app, name="modelarts")
-app.add_typer(profile.app, name="profile")
-app.add_typer(auth.app, name="auth")
-app.command("sandbox")(sandbox.sandbox)
+
+def build_app() -> typer.Typer:
+    """The root command: one group per registered provider, then profile, auth and sandbox."""
+    first = providers.specs()[0]
+    root_app = typer.Typer(
+        name="taskctl",
+        help=f"Inspect long-running processing tasks on cloud services. Try: {first.help.example}",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,  # never a rich traceback with locals (they would hold secrets)
+        context_settings={"help_option_names": ["-h", "--help"]},
+        rich_markup_mode=None,
+    )
+    for spec in providers.specs():
+        root_app.add_typer(provider_app(spec), name=spec.name)
+    root_app.add_typer(profile.app, name="profile")
+    root_app.add_typer(auth.app, name="auth")
+    root_app.command("sandbox")(sandbox.sandbox)
+    root_app.callback()(root)
+    return root_app
 
 
 def _version(value: bool) -> None:
@@ -36,7 +42,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     config: ConfigOpt = None,
@@ -47,6 +52,9 @@ def root(
     from taskctl.context import AppContext
 
     ctx.obj = AppContext(environ=dict(os.environ), config_path=config, debug=debug)
+
+
+app = build_app()
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from taskctl.output_streams import silence
 
 if TYPE_CHECKING:
     from taskctl.context import AppContext
+    from taskctl.providers.spec import FetchOptions
 
 
 def app_context(ctx: typer.Context, config: Path | None = None, debug: bool = False) -> AppContext:
@@ -93,37 +94,35 @@ def _interrupted() -> None:
 
 
 def run_get_command(ctx: typer.Context, provider: str, task_ids: list[str], *, profile: str | None, output: str,
-                    as_json: bool, options: dict[str, str | None], config: Path | None, debug: bool) -> None:
+                    as_json: bool, options: FetchOptions, config: Path | None, debug: bool) -> None:
     """What every `PROVIDER get` does once its own options are parsed."""
 
     def action(app: AppContext) -> ExitCode:
         from taskctl.cli.options import OutputFormat, output_format
         from taskctl.get import GetRequest, parse_task_ids, run_get
-        from taskctl.providers.base import FetchOptions
 
         fmt = output_format(OutputFormat(output), as_json)
         request = GetRequest(provider, parse_task_ids(provider, task_ids), profile, fmt,
-                             FetchOptions.given(options))
+                             options)
         return run_get(app, request)
 
     run_command(ctx, action, config=config, debug=debug)
 
 
 def run_watch_command(ctx: typer.Context, provider: str, task_id: str, *, profile: str | None, output: str,
-                      as_json: bool, options: dict[str, str | None], interval: float, timeout: float | None,
+                      as_json: bool, options: FetchOptions, interval: float, timeout: float | None,
                       config: Path | None, debug: bool) -> None:
     """What every `PROVIDER watch` does once its own options are parsed."""
 
     def action(app: AppContext) -> ExitCode:
         from taskctl import providers
         from taskctl.cli.options import OutputFormat, output_format
-        from taskctl.providers.base import FetchOptions
         from taskctl.watch import WatchPolicy, WatchRequest, run_watch
 
         fmt = output_format(OutputFormat(output), as_json)
         policy = WatchPolicy(interval=interval, timeout=timeout)
         request = WatchRequest(provider, providers.load(provider).parse_task_id(task_id), profile, fmt, policy,
-                               FetchOptions.given(options))
+                               options)
         return run_watch(app, request)
 
     run_command(ctx, action, config=config, debug=debug)

@@ -12,9 +12,10 @@ import typer
 def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
     """Profile names of the command's provider (all names outside a provider command)."""
     try:
-        from taskctl.config import PROVIDERS, ProfileStore, default_config_path
+        from taskctl import providers
+        from taskctl.config import ProfileStore, default_config_path
 
-        provider = next((p.info_name for p in _ancestry(ctx) if p.info_name in PROVIDERS), None)
+        provider = next((p.info_name for p in _ancestry(ctx) if p.info_name in providers.names()), None)
         config = _find_config(ctx)
         path = Path(config) if config else default_config_path(os.environ)
         store = ProfileStore(path)

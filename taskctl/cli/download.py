@@ -56,18 +56,11 @@ def download(
     """
 
     def action(app: AppContext) -> ExitCode:
+        from taskctl.commands.download import DownloadOptions, run
         from taskctl import providers
-        from taskctl.download import DownloadRequest, fetch_when_done, run_download
-        from taskctl.errors import UsageError
 
-        if not wait and (timeout is not None or interval is not None):  # given at all, whatever its value
-            raise UsageError("--interval and --timeout apply only with --wait", "add --wait to wait for the task")
-        from taskctl.providers.base import FetchOptions
-
-        options = {"share_id": share_id, "kdstoken": kdstoken}
-        request = DownloadRequest(PROVIDER, providers.load(PROVIDER).parse_task_id(task_id), profile, dest, force,
-                                  FetchOptions.given(options))
-        pace = DEFAULT_INTERVAL if interval is None else interval
-        return run_download(app, request, fetch_when_done(app, pace, timeout) if wait else None)
+        # FetchOptions.given is gone: each provider has a typed options class (ProviderSpec.options).
+        given = providers.get(PROVIDER).options(share_id=share_id, kdstoken=kdstoken)
+        return run(app, DownloadOptions(PROVIDER, task_id, profile, dest, force, given, wait, interval, timeout))
 
     run_command(ctx, action, config=config, debug=debug)

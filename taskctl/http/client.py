@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 Signer = Callable[[str, str, dict[str, str], bytes], dict[str, str]]
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-auth-token", "x-security-token", "proxy-authorization"})
+# Each provider adds the headers that carry its secrets (ProviderSpec.secret_header_names).
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization"})
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 60.0
 MAX_ANSWER_BYTES = 16 * 1024 * 1024  # decoded; no task object or page of them comes near
@@ -63,7 +64,10 @@ class HttpClient:
         if not self.profile.tls_verify and self.profile.endpoint.startswith("https:"):
             self.warn(f"TLS verification is off for profile '{self.profile.name}' (tls_verify: false)")
         # The header that carries the profile's secret is never traced, whatever its name.
-        self._secret_headers = SECRET_HEADERS | {self.profile.auth_header.lower()}
+        from taskctl import providers
+
+        spec = providers.get(self.profile.provider)
+        self._secret_headers = SECRET_HEADERS | spec.secret_header_names(self.profile.settings)
         _import_http_stack()
 
     @property
@@ -453,7 +457,7 @@ def _check_headers(headers: Mapping[str, str], secret_headers: frozenset[str]) -
     for name, value in headers.items():
         if not HEADER_NAME.fullmatch(name):
             raise ConfigError(f"{name!r} is not a valid HTTP header name",
-                              "fix `auth_header:` in the profile (e.g. Authorization or X-API-Key)")
+                              "fix the header name in the profile (e.g. Authorization or X-API-Key)")
         if not _sendable(value):
             secret = name.lower() in secret_headers
             raise ConfigError(f"the {name} header cannot be sent: its value holds a line break, a control "

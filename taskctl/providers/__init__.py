@@ -1,26 +1,55 @@
-"""The provider registry: a provider name maps to the module that fetches its tasks.
+"""The provider registry: the one list of providers. Config validation, `profile show`, secret kinds,
+redaction, the CLI's command groups and the sandbox's mounts all read it.
 
-Adding a provider means adding one module here that defines ``parse_task_id`` and ``make_fetcher``
-(see ``base.ProviderModule``) and one line in ``_MODULES``.
+Adding a provider is one folder, ``taskctl/providers/<name>/`` (its ``__init__.py`` defines ``SPEC``, a
+``ProviderSpec``), and one line in ``_BUILT_IN`` (or one ``register()`` call, for a provider outside taskctl).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from taskctl.providers.base import ProviderModule
+if TYPE_CHECKING:
+    from taskctl.providers.base import ProviderModule
+    from taskctl.providers.spec import ProviderSpec
 
-_MODULES: dict[str, str] = {
-    "eo": "taskctl.providers.eo.client",
-    "koodrive": "taskctl.providers.koodrive.client",
-    "modelarts": "taskctl.providers.modelarts.client",
-}
+_BUILT_IN = ("taskctl.providers.eo", "taskctl.providers.koodrive", "taskctl.providers.modelarts")
+_registered: dict[str, ProviderSpec] = {}
+
+
+def register(module: str) -> ProviderSpec:
+    """Add the provider whose package ``module`` defines ``SPEC`` (it replaces one of the same name)."""
+    spec = cast("ProviderSpec", importlib.import_module(module).SPEC)
+    _specs()[spec.name] = spec
+    return spec
+
+
+def _specs() -> dict[str, ProviderSpec]:
+    if not _registered:
+        for module in _BUILT_IN:
+            spec = cast("ProviderSpec", importlib.import_module(module).SPEC)
+            _registered[spec.name] = spec
+    return _registered
 
 
 def names() -> tuple[str, ...]:
-    return tuple(_MODULES)
+    return tuple(_specs())
+
+
+def specs() -> tuple[ProviderSpec, ...]:
+    return tuple(_specs().values())
+
+
+def get(name: str) -> ProviderSpec:
+    return _specs()[name]
 
 
 def load(name: str) -> ProviderModule:
-    return cast(ProviderModule, importlib.import_module(_MODULES[name]))
+    """The provider's client module (imported on first use: it brings the HTTP stack)."""
+    return cast("ProviderModule", importlib.import_module(get(name).client))
+
+
+def unregister(name: str) -> None:
+    """Remove a provider added by ``register`` (tests)."""
+    _specs().pop(name, None)

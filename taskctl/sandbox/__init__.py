@@ -7,7 +7,7 @@
 Each provider's emulator is ``taskctl/providers/<name>/emulator.py``; its docstring lists the seed task ids,
 fault ids and exact auth rules.
 
-Importing this package is cheap (the constants below, ``PROVIDERS``); the server machinery loads
+Importing this package is cheap (the constant below); the server machinery loads
 on first use of ``start``, ``serve_forever``, ``RunningSandbox`` or ``SeenRequest``.
 """
 
@@ -16,8 +16,6 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from taskctl.sandbox.registry import PROVIDERS
-
 if TYPE_CHECKING:
     from taskctl.sandbox.runtime import RunningSandbox, serve_forever, start
     from taskctl.sandbox.server import SeenRequest
@@ -25,7 +23,7 @@ if TYPE_CHECKING:
 SANDBOX_TOKEN: str = "sandbox-token"
 """The only token the sandbox accepts, for every provider (KooDrive: as ``Bearer+sandbox-token``)."""
 
-__all__ = ["PROVIDERS", "SANDBOX_TOKEN", "RunningSandbox", "SeenRequest", "serve_forever", "start"]
+__all__ = ["SANDBOX_TOKEN", "RunningSandbox", "SeenRequest", "serve_forever", "start"]
 
 _LAZY = {"RunningSandbox": "runtime", "serve_forever": "runtime", "start": "runtime", "SeenRequest": "server"}
 

@@ -1,47 +1,30 @@
-"""Which providers the sandbox serves, each built by a factory that imports its module lazily.
-
-Adding a provider: write ``<name>.py`` with a class following ``server.ProviderApi`` and add one
-factory below. Importing this module imports nothing else, so ``PROVIDERS`` costs nothing. A
-sandbox builds a provider's API (importing its module) on the first request for it, so a command
-that talks to one provider imports only that one.
+"""Which APIs the sandbox serves: every registered provider's emulator (``ProviderSpec.emulator``), built on
+first use (importing its module), and the extra mounts a provider serves beside its own (``sandbox_mounts``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from typing import TYPE_CHECKING
+
+from taskctl import providers
 
 if TYPE_CHECKING:
     from taskctl.sandbox.server import ProviderApi
 
 
-def _eo() -> ProviderApi:
-    from taskctl.providers.eo.emulator import EoApi
-
-    return EoApi()
-
-
-def _koodrive() -> ProviderApi:
-    from taskctl.providers.koodrive.emulator import KooDriveApi
-
-    return KooDriveApi()
+def served() -> tuple[str, ...]:
+    """The providers the sandbox serves, in registry order."""
+    return providers.names()
 
 
-def _modelarts() -> ProviderApi:
-    from taskctl.providers.modelarts.emulator import ModelArtsApi
+def extra_mounts() -> dict[str, str]:
+    """First path segments served beside the providers -> the provider whose emulator serves them."""
+    return {mount: spec.name for spec in providers.specs() for mount in spec.sandbox_mounts}
 
-    return ModelArtsApi()
 
-
-FACTORIES: dict[str, Callable[[], ProviderApi]] = {
-    "eo": _eo,
-    "koodrive": _koodrive,
-    "modelarts": _modelarts,
-}
-
-PROVIDERS: tuple[str, ...] = tuple(FACTORIES)
-
-EXTRA_MOUNTS: dict[str, str] = {
-    "downloads": "koodrive",  # the stand-in for KooDrive's pre-signed package URLs
-}
-"""First path segments served beside the providers, each by a provider's ``extra_mounts()``."""
+def build(provider: str) -> ProviderApi:
+    """A new emulator of ``provider``'s API; KeyError for a provider not registered."""
+    module, _, name = providers.get(provider).emulator.partition(":")
+    api: ProviderApi = getattr(importlib.import_module(module), name)()
+    return api

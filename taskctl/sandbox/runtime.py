@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
-from taskctl.sandbox.registry import EXTRA_MOUNTS, FACTORIES
+from taskctl.sandbox import registry
 from taskctl.sandbox.server import Mount, ProviderApi, SandboxServer, SeenRequest
 
 
@@ -20,24 +20,25 @@ class _Mounts(Mapping[str, Mount]):
 
     def api(self, provider: str) -> ProviderApi:
         """The API of ``provider``, built now if need be; KeyError for a provider not served."""
-        factory = FACTORIES[provider]
+        if provider not in registry.served():
+            raise KeyError(provider)
         with self._lock:
             api = self._built.get(provider)
             if api is None:
-                api = self._built[provider] = factory()
+                api = self._built[provider] = registry.build(provider)
         return api
 
     def __getitem__(self, mount: str) -> Mount:
-        if mount in FACTORIES:
+        if mount in registry.served():
             return self.api(mount)
-        provider = EXTRA_MOUNTS[mount]
+        provider = registry.extra_mounts()[mount]
         return self.api(provider).extra_mounts()[mount]  # type: ignore[attr-defined]
 
     def __iter__(self) -> Iterator[str]:
-        return iter((*FACTORIES, *EXTRA_MOUNTS))
+        return iter((*registry.served(), *registry.extra_mounts()))
 
     def __len__(self) -> int:
-        return len(FACTORIES) + len(EXTRA_MOUNTS)
+        return len(registry.served()) + len(registry.extra_mounts())
 
 
 class RunningSandbox:
@@ -58,7 +59,7 @@ class RunningSandbox:
 
     def endpoint(self, provider: str) -> str:
         """The endpoint a profile of ``provider`` uses: ``base_url + "/" + provider``."""
-        if provider not in FACTORIES:
+        if provider not in registry.served():
             self._api(provider)  # raises
         return f"{self.base_url}/{provider}"
 
@@ -96,7 +97,7 @@ class RunningSandbox:
         try:
             return self._apis.api(provider)
         except KeyError:
-            served = ", ".join(FACTORIES)
+            served = ", ".join(registry.served())
             raise ValueError(f"the sandbox serves no provider {provider!r} (it serves: {served})") from None
 
 

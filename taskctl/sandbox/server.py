@@ -132,7 +132,7 @@ class ProviderApi(Mount, Protocol):
     """One provider's emulated API: its routes and a way to seed tasks at runtime.
 
     It may also define ``extra_mounts() -> Mapping[str, Mount]``: more first path segments it serves
-    (outside ``/<provider>``), mounted beside the providers; ``registry.EXTRA_MOUNTS`` names them.
+    (outside ``/<provider>``), mounted beside the providers; ``ProviderSpec.sandbox_mounts`` names them.
     """
 
     def add_task(self, task_id: Any, seed: Any) -> None:

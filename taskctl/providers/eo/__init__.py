@@ -1,1 +1,31 @@
-"""The Earth-observation imagery processing platform (band merging, NDVI, ...)."""
+"""The Earth-observation imagery processing platform (band merging, NDVI, ...): its spec."""
+
+from __future__ import annotations
+
+from taskctl.headers import HEADER_NAME
+from taskctl.providers.spec import CommandHelp, ProfileKey, ProviderSpec
+
+
+def _check_header_name(value: str) -> tuple[str, str] | None:
+    if HEADER_NAME.fullmatch(value):
+        return None
+    # A pasted "Authorization: <token>": what follows the colon is shown as "…", never quoted.
+    name, colon, _rest = value.partition(":")
+    shown = repr(name) if len(repr(name)) <= 80 else repr(name)[:77] + "..."
+    after = " followed by ':…'" if colon else ""
+    return (f"{shown}{after} is not a valid HTTP header name",
+            "use a header name such as Authorization or X-API-Key (the name alone)")
+
+
+SPEC = ProviderSpec(
+    name="eo",
+    summary="Earth-observation imagery processing tasks (band merging, NDVI, ...).",
+    client="taskctl.providers.eo.client",
+    emulator="taskctl.providers.eo.emulator:EoApi",
+    help=CommandHelp(
+        get="Show one or more EO tasks by id.\n\nExample: taskctl eo get 702 --profile sandbox",
+        watch="Wait for an EO task to end, then show it: exit 0 published, 7 failed, 8 --timeout passed.\n\n"
+              "Example: taskctl eo watch 710 --profile sandbox --interval 1"),
+    profile_keys=(ProfileKey("auth_header", default="Authorization", check=_check_header_name),),
+    secret_header_key="auth_header",
+)

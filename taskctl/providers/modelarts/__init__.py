@@ -1,6 +1,10 @@
-"""Huawei Cloud ModelArts data-processing tasks (IAM token or AK/SK)."""
+"""Huawei Cloud ModelArts data-processing tasks (IAM token or AK/SK): its spec."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+from taskctl.providers.spec import CliOption, CommandHelp, FetchOptions, ProfileKey, ProviderSpec
 
 SANDBOX_PROJECT_ID: str = "sandbox-project"
 """The only ModelArts project id the sandbox knows."""
@@ -19,3 +23,28 @@ SANDBOX_SECURITY_TOKEN: str = (
     "LW5vdC1hLXJlYWwtc2VjcmV0LTAwMDIuZXhwaXJlcy1uZXZlci5zYW5kYm94LXRlbXAta2V5LTAwMDIuZmFrZQ=="
 )
 """The security token that goes with ``SANDBOX_TEMP_ACCESS_KEY`` (fake, but as long as a real one)."""
+
+
+@dataclass(frozen=True)
+class ModelArtsOptions(FetchOptions):
+    project_id: str | None = None
+
+
+SPEC = ProviderSpec(
+    name="modelarts",
+    summary="Huawei Cloud ModelArts data-processing tasks (feature analysis, cleansing, ...).",
+    client="taskctl.providers.modelarts.client",
+    emulator="taskctl.providers.modelarts.emulator:ModelArtsApi",
+    help=CommandHelp(
+        get="Show one or more ModelArts processing tasks by id.\n\n"
+            "Example: taskctl modelarts get AcYfsdfhGyrWL5TtahH --profile sandbox",
+        watch="Wait for a ModelArts processing task to end, then show it: exit 0 succeeded, 7 failed/canceled,\n"
+              "8 --timeout passed.\n\nExample: taskctl modelarts watch task-advancing --profile sandbox --interval 1"),
+    profile_keys=(ProfileKey("project_id"), ProfileKey("access_key")),
+    options=ModelArtsOptions,
+    cli_options=(CliOption("project_id", "--project-id", "ID",
+                           "Project of the tasks (default: the profile's project_id)."),),
+    secret_headers=frozenset({"x-auth-token", "x-security-token"}),
+    signing_key="access_key",
+    sandbox_settings={"project_id": SANDBOX_PROJECT_ID},
+)

@@ -1,0 +1,81 @@
+"""The command group of one provider, built from its spec: `get` and `watch` (and `download` when its fetcher
+offers files), each with the shared options plus the provider's own (``ProviderSpec.cli_options``)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from taskctl.cli.boundary import run_get_command, run_watch_command
+from taskctl.cli.options import (
+    DEFAULT_INTERVAL,
+    ConfigOpt,
+    DebugOpt,
+    IntervalOpt,
+    JsonOpt,
+    OutputFormat,
+    OutputOpt,
+    ProfileOpt,
+    TaskIdArg,
+    TaskIdsArg,
+    TimeoutOpt,
+)
+from taskctl.providers.spec import CliOption, FetchOptions, ProviderSpec
+
+
+def provider_app(spec: ProviderSpec) -> typer.Typer:
+    app = typer.Typer(help=spec.summary, no_args_is_help=True)
+    app.command("get", help=spec.help.get)(_get_command(spec))
+    app.command("watch", help=spec.help.watch)(_watch_command(spec))
+    if spec.downloads:
+        from taskctl.cli.download import download
+
+        app.command("download", help=spec.help.download)(download)
+    return app
+
+
+def _get_command(spec: ProviderSpec) -> Callable[..., None]:
+    def get(ctx: typer.Context, task_ids: TaskIdsArg, profile: ProfileOpt = None,
+            output: OutputOpt = OutputFormat.table, as_json: JsonOpt = False, config: ConfigOpt = None,
+            debug: DebugOpt = False, **options: str | None) -> None:
+        run_get_command(ctx, spec.name, task_ids, profile=profile, output=output, as_json=as_json,
+                        options=provider_options(spec, options), config=config, debug=debug)
+
+    return with_provider_options(get, spec.options_for("get"))
+
+
+def _watch_command(spec: ProviderSpec) -> Callable[..., None]:
+    def watch(ctx: typer.Context, task_id: TaskIdArg, interval: IntervalOpt = DEFAULT_INTERVAL,
+              timeout: TimeoutOpt = None, profile: ProfileOpt = None, output: OutputOpt = OutputFormat.table,
+              as_json: JsonOpt = False, config: ConfigOpt = None, debug: DebugOpt = False,
+              **options: str | None) -> None:
+        run_watch_command(ctx, spec.name, task_id, profile=profile, output=output, as_json=as_json,
+                          options=provider_options(spec, options), interval=interval, timeout=timeout,
+                          config=config, debug=debug)
+
+    return with_provider_options(watch, spec.options_for("watch"))
+
+
+def provider_options(spec: ProviderSpec, given: dict[str, str | None]) -> FetchOptions:
+    """The provider's typed options from what the command line gave (None: not given)."""
+    return spec.options(**given)
+
+
+def with_provider_options(command: Callable[..., None], options: tuple[CliOption, ...]) -> Callable[..., None]:
+    """The command, as Typer sees it, with one keyword parameter per provider option after its argument (the
+    function collects them in ``**options``)."""
+    shared = [p for p in inspect.signature(command, eval_str=True).parameters.values()
+              if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    added = [inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                               annotation=_option_annotation(option)) for option in options]
+    keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in shared[2:]]
+    command.__signature__ = inspect.Signature([*shared[:2], *added, *keyword])  # type: ignore[attr-defined]
+    return command
+
+
+def _option_annotation(option: CliOption) -> Any:
+    return Annotated[str | None, typer.Option(option.flag, metavar=option.metavar, help=option.help,
+                                              envvar=option.envvar, show_envvar=option.envvar is not None)]

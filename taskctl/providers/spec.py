@@ -1,0 +1,99 @@
+"""What a provider declares about itself, as data: the registry, config, CLI, secrets and sandbox read it.
+
+A provider's ``__init__.py`` builds one ``ProviderSpec`` named ``SPEC``. It must stay light (this module and
+the standard library only): every start-up reads it, ``--help`` included. The code that talks to the service
+lives in the module named by ``client`` and is imported only when a command needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class SecretKind(StrEnum):
+    """What the profile's secret is: a token sent as is, or the secret key of an AK/SK pair (signing)."""
+
+    TOKEN = "token"
+    SECRET_KEY = "secret_key"
+
+    @property
+    def label(self) -> str:
+        return "secret key" if self is SecretKind.SECRET_KEY else "token"
+
+
+@dataclass(frozen=True)
+class ProfileKey:
+    """A key a profile of this provider may set. ``types`` are the YAML types accepted; ``convert`` turns the
+    accepted value into the one the client reads; ``check`` returns a problem (a sentence) or None, and a hint."""
+
+    name: str
+    types: tuple[type, ...] = (str,)
+    default: Any = None
+    convert: Callable[[Any], Any] | None = None
+    check: Callable[[Any], tuple[str, str] | None] | None = None
+
+
+@dataclass(frozen=True)
+class CliOption:
+    """A provider-specific command-line option; ``name`` is the field of the provider's options dataclass."""
+
+    name: str
+    flag: str
+    metavar: str
+    help: str
+    envvar: str | None = None
+    commands: frozenset[str] = frozenset({"get", "watch", "download"})
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """The base of a provider's typed command-line options (a provider without options uses it as is)."""
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    """The help text of a provider's commands (each ends with an example the sandbox answers)."""
+
+    get: str
+    watch: str
+    download: str = ""
+
+    @property
+    def example(self) -> str:
+        """The `get` example, for the root command's help."""
+        return self.get.rsplit("Example: ", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    name: str
+    summary: str
+    client: str  # module with parse_task_id(text) and make_fetcher(profile, secret, client, options)
+    emulator: str  # "module:Class" of its sandbox API (see taskctl.sandbox.server.ProviderApi)
+    help: CommandHelp
+    profile_keys: tuple[ProfileKey, ...] = ()
+    options: type[FetchOptions] = FetchOptions
+    cli_options: tuple[CliOption, ...] = ()
+    secret_headers: frozenset[str] = frozenset()  # lower-case header names that carry secrets
+    secret_fields: frozenset[str] = frozenset()  # JSON keys whose string values are secrets
+    secret_header_key: str | None = None  # a profile key that names one more secret header
+    signing_key: str | None = None  # a profile key whose presence makes the secret a secret key (AK/SK)
+    sandbox_settings: Mapping[str, str] = field(default_factory=dict)  # keys of the built-in sandbox profile
+    sandbox_mounts: tuple[str, ...] = ()  # first path segments its emulator serves beside /<name>
+    downloads: bool = False  # its fetcher offers the files of a task (taskctl.providers.files.FileSource)
+
+    def key(self, name: str) -> ProfileKey | None:
+        return next((key for key in self.profile_keys if key.name == name), None)
+
+    def secret_kind(self, settings: Mapping[str, Any]) -> SecretKind:
+        return SecretKind.SECRET_KEY if self.signing_key and settings.get(self.signing_key) else SecretKind.TOKEN
+
+    def secret_header_names(self, settings: Mapping[str, Any]) -> frozenset[str]:
+        named = settings.get(self.secret_header_key) if self.secret_header_key else None
+        return self.secret_headers | {named.lower()} if isinstance(named, str) else self.secret_headers
+
+    def options_for(self, command: str) -> tuple[CliOption, ...]:
+        return tuple(option for option in self.cli_options if command in option.commands)
