@@ -6,25 +6,45 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import unquote_plus, urlsplit
 
 # Query parameters that carry a signature or a token: pre-signed storage URLs (S3 `X-Amz-Signature`, OBS
 # `Signature`, Azure SAS `sig`, GCS `X-Goog-Signature`) and their temporary-credential tokens.
 SECRET_QUERY_PARAMS = frozenset({"sig", "signature", "x-amz-signature", "x-amz-security-token", "x-goog-signature",
-                                 "x-obs-security-token", "security-token", "token", "access_token", "kdstoken"})
+                                 "x-obs-security-token", "security-token", "token", "access_token"})
+# JSON fields that hold a secret whatever its length; each provider adds its own (ProviderSpec.secret_fields),
+# which are also secret as query parameters.
+SECRET_FIELDS = frozenset({"access_token", "password", "secret_key"})
 MIN_SECRET_LENGTH = 4  # very short values would redact innocent text; real tokens are long
 
-# The same parameters inside any traced text (a task object holding a pre-signed link), also as JSON
-# encoders that escape & and = (Gson: \u0026, \u003d) write them.
-_SECRET_QUERY_IN_TEXT = re.compile(
-    r"((?:[?&;]|\\u0026|%26)(?:" + "|".join(re.escape(name) for name in sorted(SECRET_QUERY_PARAMS)) +
-    r")(?:=|\\u003[dD]|%3[dD]))[^&#\s\"'<>\\]+", re.IGNORECASE)
-# JSON body fields that hold a secret whatever its length (traced request bodies).
-_SECRET_FIELDS = re.compile(r'("(?:kdstoken|access_token|password|secret_key)"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+def _provider_fields() -> frozenset[str]:
+    from taskctl import providers
+
+    return frozenset(name for spec in providers.specs() for name in spec.secret_fields)
+
+
+def _secret_params() -> frozenset[str]:
+    return SECRET_QUERY_PARAMS | _provider_fields()
+
+
+@cache
+def _query_in_text(names: frozenset[str]) -> re.Pattern[str]:
+    """The parameters inside any traced text (a task object holding a pre-signed link), also as JSON encoders
+    that escape & and = (Gson: \\u0026, \\u003d) write them."""
+    return re.compile(r"((?:[?&;]|\\u0026|%26)(?:" + "|".join(re.escape(name) for name in sorted(names)) +
+                      r")(?:=|\\u003[dD]|%3[dD]))[^&#\s\"'<>\\]+", re.IGNORECASE)
+
+
+@cache
+def _fields_in_json(names: frozenset[str]) -> re.Pattern[str]:
+    """Those JSON body fields in traced request bodies."""
+    return re.compile(r'("(?:' + "|".join(re.escape(name) for name in sorted(names)) + r')"\s*:\s*)"(?:[^"\\]|\\.)*"')
 
 
 def _is_secret_param(pair: str) -> bool:
-    return unquote_plus(pair.split("=", 1)[0]).lower() in SECRET_QUERY_PARAMS
+    return unquote_plus(pair.split("=", 1)[0]).lower() in _secret_params()
 
 
 def secret_query_values(url: str) -> list[str]:
@@ -164,7 +184,7 @@ class Redactor:
             text = text.replace(secret, "***")
         if self._secrets:
             text = self._hide_disguised(text)
-        return _SECRET_FIELDS.sub(r'\1"***"', text)
+        return _fields_in_json(SECRET_FIELDS | _provider_fields()).sub(r'\1"***"', text)
 
     def _hide_disguised(self, text: str) -> str:
         """Secrets escaped, encoded, with invisible characters inside, or in another letter case."""
@@ -217,4 +237,4 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def redact_signature_params(text: str) -> str:
     """Signature and token query parameters inside any text, shown as ***."""
-    return _SECRET_QUERY_IN_TEXT.sub(r"\1***", text)
+    return _query_in_text(_secret_params()).sub(r"\1***", text)
