@@ -40,7 +40,7 @@ class Field:
 
 @dataclass(frozen=True)
 class Section:
-    """A titled table of rows (e.g. the input bands of an EO task)."""
+    """A titled table of rows (e.g. the input files of a task)."""
 
     title: str
     columns: tuple[str, ...]
@@ -73,7 +73,7 @@ class TaskResult:
 
     raw: Any
     task: Task
-    # Objects the service sent beside the task object (e.g. KooDrive's per-file `taskInfos`): shown in the
+    # Objects the service sent beside the task object (e.g. a per-file status list): shown in the
     # tree, not part of --json, which is the task object alone.
     companions: tuple[tuple[str, Any], ...] = ()
 

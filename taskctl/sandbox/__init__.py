@@ -1,7 +1,7 @@
 """The bundled emulator of the provider HTTP APIs (standard library only).
 
     with start() as sandbox:                      # a daemon thread on a free loopback port
-        url = sandbox.endpoint("eo")              # "http://127.0.0.1:PORT/eo"
+        url = sandbox.endpoint(name)              # "http://127.0.0.1:PORT/<name>"
         ...                                       # send SANDBOX_TOKEN
 
 Each provider's emulator is ``taskctl/providers/<name>/emulator.py``; its docstring lists the seed task ids,
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from taskctl.sandbox.server import SeenRequest
 
 SANDBOX_TOKEN: str = "sandbox-token"
-"""The only token the sandbox accepts, for every provider (KooDrive: as ``Bearer+sandbox-token``)."""
+"""The only token the sandbox accepts, for every provider (with the prefix a provider's scheme adds)."""
 
 __all__ = ["SANDBOX_TOKEN", "RunningSandbox", "SeenRequest", "serve_forever", "start"]
 

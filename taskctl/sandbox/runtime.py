@@ -68,8 +68,8 @@ class RunningSandbox:
         self._api(provider).add_task(task_id, seed)
 
     def api(self, provider: str) -> Any:
-        """The API object of ``provider``, for seeding beyond ``add_task`` (e.g. KooDrive's
-        ``add_download``); ValueError for a provider not served."""
+        """The API object of ``provider``, for seeding beyond ``add_task`` (e.g. a download
+        to serve); ValueError for a provider not served."""
         return self._api(provider)
 
     def _serve(self) -> None:

@@ -1,7 +1,7 @@
 """The generic half of the sandbox: HTTP server, request log, routing and response helpers.
 
 Providers plug in as a ``ProviderApi`` (a list of ``Route``s plus ``add_task``) mounted under
-``/<provider>``; a provider may mount more (``extra_mounts``: e.g. KooDrive's ``/downloads``, the
+``/<provider>``; a provider may mount more (``extra_mounts``: e.g. ``/downloads``, the
 stand-in for a pre-signed storage URL). This module knows nothing about any one provider.
 HTTP/1.1 with Content-Length on every answer, so one client connection serves many requests; no
 access log on stderr.
@@ -36,7 +36,7 @@ class SeenRequest:
 
 
 class Request(NamedTuple):
-    """What a route handler sees: ``path`` is relative to the provider's mount (``/eo``) and still
+    """What a route handler sees: ``path`` is relative to the provider's mount (``/<name>``) and still
     percent-encoded, as are ``params``; ``full_path`` is the request target as received (mount and
     query included: what a client signs); ``base_url`` is the sandbox's own, for absolute links."""
 
