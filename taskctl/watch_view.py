@@ -156,7 +156,7 @@ class LiveView:
         return title
 
     def _state_cells(self) -> list[RenderableType]:
-        from taskctl.render.table import state_text
+        from taskctl.render.style import state_text
 
         task = self._task
         cells: list[RenderableType] = []

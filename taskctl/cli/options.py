@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from taskctl.cli.complete import complete_profile
+from taskctl.render.formats import Format
 
-
-class OutputFormat(StrEnum):
-    table = "table"
-    tree = "tree"
-    json = "json"
-    yaml = "yaml"
+OutputFormat = Format  # the formats taskctl.render knows (one enum for the CLI, commands and renderers)
 
 
 ProfileOpt = Annotated[str | None, typer.Option(
@@ -53,10 +48,10 @@ TaskIdsArg = Annotated[list[str], typer.Argument(metavar="TASK_ID...", help="One
                                                  show_default=False)]
 
 
-def output_format(output: OutputFormat, as_json: bool) -> str:
+def output_format(output: Format, as_json: bool) -> Format:
     """-o and --json together are fine only when they agree."""
     from taskctl.errors import UsageError
 
-    if as_json and output not in (OutputFormat.table, OutputFormat.json):
+    if as_json and output not in (Format.table, Format.json):
         raise UsageError(f"--json conflicts with -o {output.value}", "use one of them")
-    return "json" if as_json else output.value
+    return Format.json if as_json else output

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from taskctl.model import Section, State, Task
+from taskctl.model import Section, Task, TaskResult
 from taskctl.render.safe import link_target, safe_text, shorten_url
+from taskctl.render.style import STATE_STYLES, progress_text, state_text
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
     from rich.table import Table
     from rich.text import Text
 
+    from taskctl.render.page import Page
+
 URL_WIDTH = 22  # shortened links in table columns; the whole URL is in -o json / tree
 SUMMARY_URL_WIDTH = 60  # a summary line has room for the host
 FIRST_COLUMN_WIDTH = 30
-STATE_STYLES = {State.PENDING: "blue", State.RUNNING: "yellow", State.SUCCEEDED: "green",
-                State.PARTIAL: "yellow", State.FAILED: "red", State.CANCELED: "magenta",
-                State.UNKNOWN: "magenta"}
 
 
 def render_table(task: Task, hyperlinks: bool = False) -> RenderableType:
@@ -34,12 +34,6 @@ def render_table(task: Task, hyperlinks: bool = False) -> RenderableType:
     return Group(*parts)
 
 
-def state_text(state: State) -> Text:
-    from rich.text import Text
-
-    return Text(state.value, style=f"bold {STATE_STYLES[state]}")
-
-
 def _summary(task: Task, hyperlinks: bool) -> Table:
     from rich.table import Table
 
@@ -53,11 +47,11 @@ def _summary(task: Task, hyperlinks: bool) -> Table:
             value = _value_cell(item.value, item.kind, hyperlinks)
         grid.add_row(safe_text(item.label), value)
         if item.kind == "status" and task.progress is not None:
-            grid.add_row("Progress", _progress(task.progress))
+            grid.add_row("Progress", progress_text(task.progress))
     if not any(item.kind == "status" for item in task.summary):
         grid.add_row("State", state_text(task.state))
         if task.progress is not None:
-            grid.add_row("Progress", _progress(task.progress))
+            grid.add_row("Progress", progress_text(task.progress))
     if task.message:
         grid.add_row("Message", safe_text(task.message, STATE_STYLES[task.state]))
     return grid
@@ -143,9 +137,9 @@ def _url_cell(url: str, hyperlinks: bool, width: int = URL_WIDTH) -> Text:
     return text
 
 
-def _progress(percent: int) -> Text:
-    from rich.text import Text
+SEPARATED = True
 
-    clamped = max(0, min(100, percent))
-    filled = round(clamped / 5)
-    return Text.assemble(("█" * filled, "green"), ("░" * (20 - filled), "dim"), f" {percent}%")
+
+def render_text(result: TaskResult, page: Page) -> str:
+    console = page.console()
+    return page.lay_out(console, render_table(page.shown(result).task, hyperlinks=console.is_terminal))

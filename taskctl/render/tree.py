@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any
 from taskctl.jsonio import describe_value
 from taskctl.model import TaskResult
 from taskctl.render.safe import safe_text
-from taskctl.render.table import state_text
+from taskctl.render.style import state_text
 
 if TYPE_CHECKING:
     from rich.tree import Tree
+
+    from taskctl.render.page import Page
 
 
 def render_tree(result: TaskResult) -> Tree:
@@ -61,3 +63,10 @@ def _leaf(value: Any) -> Any:
         return safe_text("{}" if isinstance(value, dict) else "[]", "dim")
     style = "green" if isinstance(value, str) else "blue"
     return safe_text(describe_value(value), style)
+
+
+SEPARATED = True
+
+
+def render_text(result: TaskResult, page: Page) -> str:
+    return page.lay_out(page.console(), render_tree(page.shown(result)))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taskctl.jsonio import RawInt, RawNumber
 from taskctl.model import TaskResult
 from taskctl.render.safe import ESCAPE_IN_QUOTES
+
+if TYPE_CHECKING:
+    from taskctl.render.page import Page
 
 
 def render_yaml(result: TaskResult) -> str:
@@ -48,3 +51,13 @@ def _yaml_float(text: str) -> str:
         mantissa, exponent = lowered.split("e")
         return f"{mantissa}e{exponent if exponent[:1] in '+-' else '+' + exponent}"
     return text
+
+
+SEPARATED = False
+
+
+def render_text(result: TaskResult, page: Page) -> str:
+    # YAML escapes terminal controls itself (valid YAML that reads back as the same values).
+    from taskctl.render.page import map_strings
+
+    return page.redact(render_yaml(map_strings(result, page.redact)))

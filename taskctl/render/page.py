@@ -1,0 +1,72 @@
+"""What a renderer works with: the task made safe to show, and layout by rich into text."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from taskctl.model import TaskResult
+from taskctl.render.safe import inert
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+
+class Page:
+    """What a renderer may use to turn one task into text: redaction, a safe copy of the task, and layout by
+    rich on a console of its own that writes to memory (laid out like the real one: width, colours, terminal or
+    not), so rich never writes or flushes the real stream itself, where a closed pipe would raise SystemExit(1)."""
+
+    def __init__(self, console_factory: Callable[[], Console], redact: Callable[[str], str]) -> None:
+        self._console_factory = console_factory
+        self.redact = redact
+
+    def shown(self, result: TaskResult) -> TaskResult:
+        """The task with every string in it, keys and labels included, redacted and made inert."""
+        shown: TaskResult = map_strings(result, lambda text: inert(self.redact(text)))
+        return shown
+
+    def console(self) -> Console:
+        return offscreen(self._console_factory())
+
+    def lay_out(self, console: Console, renderable: RenderableType) -> str:
+        """``renderable`` as text from an offscreen ``console``; plain lines (no trailing blanks) off a terminal."""
+        console.print(renderable)
+        text: str = console.file.getvalue()  # type: ignore[attr-defined]
+        if not console.is_terminal:
+            text = "".join(line.rstrip() + "\n" for line in text.splitlines())
+        return self.redact(text)
+
+
+def offscreen(console: Console) -> Console:
+    """A console that lays out exactly as ``console`` would, but writes into memory."""
+    import io
+
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), width=console.width, height=console.height,
+                   color_system=console.color_system,  # type: ignore[arg-type]
+                   force_terminal=console.is_terminal, force_interactive=False, force_jupyter=False,
+                   no_color=console.no_color, legacy_windows=False, soft_wrap=console.soft_wrap,
+                   tab_size=console.tab_size, safe_box=console.safe_box,
+                   highlight=False, markup=False, emoji=False)
+
+
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """``value`` (a TaskResult, a Task, a raw object) with every string in it, dict keys included, passed
+    through ``change``; numbers, states and other values as they are."""
+    if isinstance(value, Enum):
+        return value
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {map_strings(key, change): map_strings(item, change) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(map_strings(item, change) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {field.name: map_strings(getattr(value, field.name), change)
+                   for field in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value
