@@ -27,15 +27,23 @@ class State(StrEnum):
 TERMINAL_STATES = frozenset({State.SUCCEEDED, State.PARTIAL, State.FAILED, State.CANCELED})
 
 
+class FieldKind(StrEnum):
+    """How renderers show a summary value."""
+
+    TEXT = "text"
+    URL = "url"  # shortened
+    STATUS = "status"  # the raw status, followed by the normalized state
+    TIME = "time"  # an ISO 8601 instant, shown in local time with its age
+    DURATION = "duration"  # seconds, shown as ``1h 2m 5s``
+
+
 @dataclass(frozen=True)
 class Field:
-    """One labelled value of a summary. ``kind`` tells renderers how to show it: "text"; "url" (shortened);
-    "status" (the raw status, followed by the normalized state); "time" (an ISO 8601 instant, shown in local
-    time with its age); "duration" (seconds, shown as ``1h 2m 5s``)."""
+    """One labelled value of a summary."""
 
     label: str
     value: str
-    kind: str = "text"
+    kind: FieldKind = FieldKind.TEXT
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from taskctl.model import Section, Task, TaskResult
+from taskctl.model import FieldKind, Section, Task, TaskResult
 from taskctl.render.safe import link_target, safe_text, shorten_url
 from taskctl.render.style import STATE_STYLES, progress_text, state_text
 
@@ -41,14 +41,14 @@ def _summary(task: Task, hyperlinks: bool) -> Table:
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
     for item in task.summary:
-        if item.kind == "status":
+        if item.kind is FieldKind.STATUS:
             value = safe_text(item.value + " → ").append_text(state_text(task.state))
         else:
             value = _value_cell(item.value, item.kind, hyperlinks)
         grid.add_row(safe_text(item.label), value)
-        if item.kind == "status" and task.progress is not None:
+        if item.kind is FieldKind.STATUS and task.progress is not None:
             grid.add_row("Progress", progress_text(task.progress))
-    if not any(item.kind == "status" for item in task.summary):
+    if not any(item.kind is FieldKind.STATUS for item in task.summary):
         grid.add_row("State", state_text(task.state))
         if task.progress is not None:
             grid.add_row("Progress", progress_text(task.progress))
@@ -112,14 +112,14 @@ def _longest_word(section: Section, position: int) -> int:
     return max((len(word) for cell in cells for word in cell.split()), default=0)
 
 
-def _value_cell(value: str, kind: str, hyperlinks: bool) -> Text:
+def _value_cell(value: str, kind: FieldKind, hyperlinks: bool) -> Text:
     from taskctl.render.humanize import duration, local_time
 
-    if kind == "url":
+    if kind is FieldKind.URL:
         return _url_cell(value, hyperlinks, SUMMARY_URL_WIDTH)
-    if kind == "time":
+    if kind is FieldKind.TIME:
         return safe_text(local_time(value))
-    if kind == "duration":
+    if kind is FieldKind.DURATION:
         try:
             return safe_text(duration(float(value)))
         except ValueError:

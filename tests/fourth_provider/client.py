@@ -11,7 +11,7 @@ from fourth_provider import JobqOptions
 from taskctl.config import Profile
 from taskctl.errors import NotFoundError, ResponseError
 from taskctl.http import HttpClient
-from taskctl.model import Field, State, Task, TaskResult
+from taskctl.model import Field, FieldKind, State, Task, TaskResult
 from taskctl.providers.base import decode_json, parse_opaque_id, required_option
 from taskctl.secrets import Secret
 
@@ -53,6 +53,6 @@ def normalize(job: dict[str, Any], requested_id: str) -> Task:
     return Task(provider="jobq", task_id=str(job.get("id", requested_id)), name=str(job.get("name", "")),
                 type_label="job", raw_status=state_name, state=STATES.get(state_name, State.UNKNOWN),
                 summary=(Field("ID", str(job.get("id", requested_id))), Field("Name", str(job.get("name", ""))),
-                         Field("State", state_name, kind="status"), Field("Created", str(job.get("created_at", "")),
-                                                                          kind="time")),
+                         Field("State", state_name, kind=FieldKind.STATUS),
+                         Field("Created", str(job.get("created_at", "")), kind=FieldKind.TIME)),
                 progress=progress if isinstance(progress, int) else None)
