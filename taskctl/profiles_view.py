@@ -6,7 +6,16 @@ from taskctl import jsonio, providers
 from taskctl.config import SANDBOX_PROFILE, Profile, sandbox_profile
 from taskctl.context import AppContext
 from taskctl.errors import ConfigError, UsageError
-from taskctl.secrets import KeyringUnavailable, Secret, secret_env, secret_kind, secret_label, with_remedy
+from taskctl.secrets import (
+    KeyringUnavailable,
+    Secret,
+    SecretSource,
+    SourceKind,
+    secret_env,
+    secret_kind,
+    secret_label,
+    with_remedy,
+)
 
 
 def list_profiles(app: AppContext, as_json: bool) -> None:
@@ -92,9 +101,9 @@ def show_profile(app: AppContext, name: str) -> None:
 
 def display_source(secret: Secret, profile: Profile) -> str:
     """A secret's source for a table: `env TASKCTL_TOKEN`, `keyring`, `built-in`, or `profiles.yaml:LINE`."""
-    if secret.source.startswith("file "):
+    if secret.source.kind is SourceKind.FILE:
         return profile.origin("token")
-    return secret.source
+    return str(secret.source)
 
 
 def _find(app: AppContext, name: str) -> Profile:
@@ -110,5 +119,5 @@ def _secret_or_none(app: AppContext, profile: Profile) -> Secret | None:
     if profile.builtin_sandbox:
         from taskctl.sandbox import SANDBOX_TOKEN
 
-        return Secret(SANDBOX_TOKEN, "built-in")
+        return Secret(SANDBOX_TOKEN, SecretSource(SourceKind.BUILT_IN))
     return app.secrets.find(profile)

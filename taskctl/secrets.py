@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,17 +33,35 @@ UNLOCK_HINT = "unlock it (log in to the desktop session, or on a headless box: g
 T = TypeVar("T")
 
 
+class SourceKind(StrEnum):
+    ENV = "env"
+    FILE = "file"
+    KEYRING = "keyring"
+    BUILT_IN = "built-in"
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    """Where a secret was found: ``detail`` is the variable's name (env) or the file's path (file)."""
+
+    kind: SourceKind
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} {self.detail}" if self.detail else self.kind.value
+
+
 @dataclass(frozen=True)
 class Secret:
     value: str
-    source: str  # "env TASKCTL_TOKEN", "file <path>", "keyring", "built-in"
+    source: SecretSource
     kind: SecretKind = SecretKind.TOKEN
 
     def masked(self) -> str:
         return mask(self.value)
 
     def __repr__(self) -> str:  # a stray repr (log line, traceback with locals) must not hold the value
-        return f"Secret(value={self.masked()!r}, source={self.source!r}, kind={self.kind!r})"
+        return f"Secret(value={self.masked()!r}, source={str(self.source)!r}, kind={self.kind.value!r})"
 
 
 def mask(value: str) -> str:
@@ -126,7 +145,7 @@ class SecretResolver:
         from taskctl.sandbox import SANDBOX_TOKEN
 
         if profile.builtin_sandbox:
-            return Secret(SANDBOX_TOKEN, "built-in")
+            return Secret(SANDBOX_TOKEN, SecretSource(SourceKind.BUILT_IN))
         kind = secret_kind(profile)
         found = self.from_env_or_file(profile)
         if found:
@@ -143,7 +162,7 @@ class SecretResolver:
             raise ConfigError(f"cannot read the {label} of profile '{profile.name}': {exc}",
                               with_remedy(exc, env)) from None
         if stored:
-            return Secret(stored, "keyring", kind)
+            return Secret(stored, SecretSource(SourceKind.KEYRING), kind)
         raise ConfigError(f"no {label} for profile '{profile.name}'",
                           f"run: taskctl auth login {profile.name}, or set ${env}")
 
@@ -162,16 +181,16 @@ class SecretResolver:
             stored = self.keyring_get(keyring_user(profile.name, kind))
         except NoKeyring:
             return None
-        return Secret(stored, "keyring", kind) if stored else None
+        return Secret(stored, SecretSource(SourceKind.KEYRING), kind) if stored else None
 
     def from_env_or_file(self, profile: Profile) -> Secret | None:
         kind = secret_kind(profile)
         env = secret_env(kind)
         value = self.environ.get(env)
         if value:  # taken as it is: the HTTP layer refuses one that cannot be sent
-            return Secret(value, f"env {env}", kind)
+            return Secret(value, SecretSource(SourceKind.ENV, env), kind)
         if kind == "token" and profile.token:  # checked when the file was read
-            return Secret(profile.token, f"file {profile.source}")
+            return Secret(profile.token, SecretSource(SourceKind.FILE, profile.source))
         return None
 
     # --- the keyring --------------------------------------------------------------------------------------
