@@ -10,7 +10,9 @@ from taskctl.errors import ResponseError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import describe_value, json_type
 from taskctl.model import Field, Section, State, Task, TaskResult
-from taskctl.providers.base import FetchOptions, decode_json, error_for, wrong_endpoint
+from taskctl.providers.base import FetchOptions, decode_json
+from taskctl.providers.eo.errors import RULES
+from taskctl.providers.error_rules import Failure, error_for
 from taskctl.secrets import Secret
 
 NAME = "eo"
@@ -49,7 +51,7 @@ class EoFetcher:
         response = self.client.request(
             "POST", self.profile.endpoint + PATH, json_body={"taskId": int(task_id)},
             headers={self.profile.auth_header: self.secret.value, "Accept": "application/json"})
-        body = decode_json(response, what, self.profile)
+        body = decode_json(response, what, self.profile, rules=RULES)
         code = body.get("code") if isinstance(body, dict) else None
         if response.status_code == 200 and code in (200, "200"):
             data = body.get("data")
@@ -59,15 +61,15 @@ class EoFetcher:
             return TaskResult(raw=data, task=normalize(data, task_id))
         if not isinstance(body, dict) or "code" not in body:
             if response.status_code == 404:  # the API's errors carry `code`: this 404 is from something else
-                raise wrong_endpoint(what, self.profile, f"JSON without `code` ({json_type(body)})")
+                raise error_for(Failure(what, 404, self.profile, got=f"JSON without `code` ({json_type(body)})"),
+                                RULES)
             if response.status_code == 200:
                 raise ResponseError(f"{what}: the answer has no `code`; it is not this API's response shape")
             code = response.status_code
         message = describe_value(body.get("message")) if isinstance(body, dict) else ""
-        service_text = f"error {describe_value(code)} (HTTP {response.status_code})" + (
-            f": {message}" if message else "")
-        raise error_for(code if isinstance(code, int | str) else response.status_code, response.status_code,
-                        what, service_text, self.profile)
+        if isinstance(code, float):  # EO's codes are integers: one such as 401.0 is shown, but the status decides
+            code = describe_value(code)
+        raise error_for(Failure(what, response.status_code, self.profile, code=code, text=message), RULES)
 
 
 def normalize(data: dict[str, Any], requested_id: str) -> Task:

@@ -7,19 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from taskctl.config import Profile
-from taskctl.errors import (
-    AuthError,
-    NotFoundError,
-    RateLimitError,
-    ResponseError,
-    ServiceError,
-    TaskctlError,
-    UsageError,
-)
+from taskctl.errors import ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
-from taskctl.jsonio import as_int, code_number, describe_value, json_type
+from taskctl.jsonio import as_int, describe_value, json_type
 from taskctl.model import Field, Section, State, Task, TaskResult
-from taskctl.providers.base import FetchOptions, decode_json, is_gateway_code, parse_opaque_id, wrong_endpoint
+from taskctl.providers.base import FetchOptions, decode_json, parse_opaque_id
+from taskctl.providers.error_rules import Failure, error_for, is_gateway_code
+from taskctl.providers.koodrive.errors import RULES
 from taskctl.secrets import Secret
 
 NAME = "koodrive"
@@ -29,13 +23,6 @@ BEARER = "Bearer+"
 TASK_TYPES = {1: "package download", 2: "save to drive"}
 STATUSES = {0: "to be processed", 1: "being processed", 2: "completed", 3: "canceled"}
 RESULTS = {1: "all succeeded", 2: "partially failed", 3: "all failed"}
-# KooDrive error codes whose meaning maps onto our exit codes (KooDrive API reference, "Error Codes").
-ERROR_CLASSES: dict[int, type[TaskctlError]] = {
-    13000102: UsageError,     # Verify parameters failed.
-    13000301: NotFoundError,  # Space does not exist or is abnormal.
-    13000309: NotFoundError,  # Resource does not exist.
-    13000410: AuthError,      # The current user has no permission for the space.
-}
 
 
 def parse_task_id(text: str) -> str:
@@ -77,9 +64,10 @@ class KooDriveFetcher:
         if self.trace_id:
             headers["X-Traceid"] = self.trace_id
         response = self.client.request("POST", self.profile.endpoint + PATH, headers=headers, json_body=body)
-        answer = decode_json(response, what, self.profile)
+        answer = decode_json(response, what, self.profile, rules=RULES)
         if response.status_code == 404 and not _own_error(answer):
-            raise wrong_endpoint(what, self.profile, f"JSON that is not a KooDrive error ({json_type(answer)})")
+            got = f"JSON that is not a KooDrive error ({json_type(answer)})"
+            raise error_for(Failure(what, 404, self.profile, got=got), RULES)
         if not isinstance(answer, dict):
             raise ResponseError(f"{what}: the answer is {json_type(answer)}, not this API's response object")
         if response.status_code == 200 and str(answer.get("code")) == "0":
@@ -103,22 +91,9 @@ def _own_error(answer: Any) -> bool:
 
 
 def _error(what: str, status: int, answer: dict[str, Any], profile: Profile) -> TaskctlError:
-    code = answer.get("code", answer.get("error_code"))
-    text = describe_value(answer.get("msg", answer.get("error_msg")))
-    shown = f"error {describe_value(code)} (HTTP {status})" + (f": {text}" if text else "")
-    number = code_number(code)
-    error_class = ERROR_CLASSES.get(number) if number is not None else None
-    if error_class is None:
-        error_class = {401: AuthError, 403: AuthError, 400: UsageError, 429: RateLimitError}.get(status, ServiceError)
-    locked = error_class is AuthError and status not in (401, 403)
-    hints = {
-        AuthError: "this share may need a (valid) --kdstoken" if locked else
-                   f"check the token of profile '{profile.name}' (taskctl auth status)",
-        NotFoundError: "check the task id and the share id",
-        UsageError: "check the task id, --share-id and --kdstoken",
-        ServiceError: "retry later; if it persists, contact KooDrive support",
-    }
-    return error_class(f"{what}: {shown}", hints.get(error_class))
+    """KooDrive's own error answer: its code in `code` or `error_code`, its message in `msg` or `error_msg`."""
+    return error_for(Failure(what, status, profile, code=answer.get("code", answer.get("error_code")),
+                             text=describe_value(answer.get("msg", answer.get("error_msg")))), RULES)
 
 
 def normalize(task: dict[str, Any], requested_id: str, file_results: Any = None) -> Task:

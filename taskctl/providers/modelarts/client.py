@@ -9,19 +9,13 @@ from typing import Any
 from urllib.parse import quote
 
 from taskctl.config import Profile
-from taskctl.errors import (
-    AuthError,
-    NotFoundError,
-    RateLimitError,
-    ResponseError,
-    ServiceError,
-    TaskctlError,
-    UsageError,
-)
+from taskctl.errors import ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, dumps, json_type
 from taskctl.model import Field, Section, State, Task, TaskResult
-from taskctl.providers.base import FetchOptions, decode_json, parse_opaque_id, wrong_endpoint
+from taskctl.providers.base import FetchOptions, decode_json, parse_opaque_id
+from taskctl.providers.error_rules import Failure, error_for
+from taskctl.providers.modelarts.errors import RULES
 from taskctl.secrets import Secret
 
 NAME = "modelarts"
@@ -68,15 +62,10 @@ class ModelArtsFetcher:
         response = self.client.request("GET", url, headers=self._auth_headers(url),
                                        sign=self._signer() if self._signs else None)
         request_id = response.headers.get("X-Request-Id")
-        try:
-            body = decode_json(response, what, self.profile)
-            if response.status_code == 404 and not _own_error(body):
-                raise wrong_endpoint(what, self.profile, f"JSON that is not a ModelArts error ({json_type(body)})")
-        except TaskctlError as error:
-            if request_id:
-                error.message += f" (request id {request_id})"
-                error.hint = "retry later; if it persists, give the request id to support"
-            raise
+        body = decode_json(response, what, self.profile, rules=RULES, request_id=request_id)
+        if response.status_code == 404 and not _own_error(body):
+            raise error_for(Failure(what, 404, self.profile, request_id=request_id,
+                                    got=f"JSON that is not a ModelArts error ({json_type(body)})"), RULES)
         if response.status_code == 200:
             if not isinstance(body, dict):
                 raise ResponseError(f"{what}: the answer is {json_type(body)}, not a task object",
@@ -113,29 +102,10 @@ def _own_error(body: Any) -> bool:
 
 
 def _error(what: str, status: int, body: Any, request_id: str | None, profile: Profile) -> TaskctlError:
+    """ModelArts' own error answer: `{"error_code": "ModelArts.4352", "error_msg": ...}`."""
     code = body.get("error_code") if isinstance(body, dict) else None
     text = describe_value(body.get("error_msg")) if isinstance(body, dict) else ""
-    shown = f"{describe_value(code) or 'error'} (HTTP {status}" + (f", request id {request_id}" if request_id else "")
-    shown += ")" + (f": {text}" if text else "")
-    if status == 403:
-        return AuthError(f"{what}: {shown}", "the credentials were accepted but lack permission for this task "
-                                             "or project; ask the project's administrator")
-    if status == 401:
-        if profile.access_key:
-            hint = "check the access key and secret key (taskctl auth status)"
-        elif profile.builtin_sandbox:
-            hint = None
-        else:
-            hint = (f"the IAM token may have expired (they last 24 h): get a new one into $TASKCTL_TOKEN or "
-                    f"run: taskctl auth login {profile.name}")
-        return AuthError(f"{what}: {shown}", hint)
-    if status == 404:
-        return NotFoundError(f"{what}: {shown}", "check the task id and the project id")
-    if status == 400:
-        return UsageError(f"{what}: {shown}", "check the task id and the project id")
-    if status == 429:
-        return RateLimitError(f"{what}: {shown}", "wait a minute and try again; fetch fewer ids at once")
-    return ServiceError(f"{what}: {shown}", "retry later; if it persists, give the request id to support")
+    return error_for(Failure(what, status, profile, code=code, text=text, request_id=request_id), RULES)
 
 
 def normalize(body: dict[str, Any], requested_id: str) -> Task:

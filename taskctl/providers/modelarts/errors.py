@@ -1,0 +1,32 @@
+"""How ModelArts' error answers map onto exit codes: by HTTP status; its codes ("ModelArts.4352") name
+themselves in the message, with the request id its support asks for."""
+
+from __future__ import annotations
+
+from taskctl.errors import AuthError, NotFoundError, RateLimitError, ServiceError, UsageError
+from taskctl.providers.error_rules import GIVE_REQUEST_ID, RATE_LIMITED, Failure, Rule, Rules
+
+CHECK_IDS = "check the task id and the project id"
+
+
+def _signs(failure: Failure) -> bool:
+    """An AK/SK profile: the secret key (or the access key) was refused, not a token."""
+    return bool(failure.profile.settings.get("access_key"))
+
+
+def _builtin_sandbox(failure: Failure) -> bool:
+    return failure.profile.builtin_sandbox
+
+
+RULES = Rules((
+    Rule(AuthError, "the credentials were accepted but lack permission for this task or project; ask the "
+                    "project's administrator", status=403),
+    Rule(AuthError, "check the access key and secret key (taskctl auth status)", status=401, when=_signs),
+    Rule(AuthError, None, status=401, when=_builtin_sandbox),  # its token cannot expire: nothing to advise
+    Rule(AuthError, "the IAM token may have expired (they last 24 h): get a new one into $TASKCTL_TOKEN or run: "
+                    "taskctl auth login {profile}", status=401),
+    Rule(NotFoundError, CHECK_IDS, status=404),
+    Rule(UsageError, CHECK_IDS, status=400),
+    Rule(RateLimitError, RATE_LIMITED, status=429),
+    Rule(ServiceError, GIVE_REQUEST_ID),  # 5xx, and any other status
+), code_label="{code}")
