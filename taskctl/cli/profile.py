@@ -12,6 +12,7 @@ from taskctl.cli.options import ConfigOpt
 
 if TYPE_CHECKING:
     from taskctl.context import AppContext
+    from taskctl.errors import ExitCode
 
 app = typer.Typer(help="List and inspect profiles.", no_args_is_help=True)
 
@@ -24,10 +25,10 @@ def list_profiles(
 ) -> None:
     """List the profiles of the profiles file, and the built-in sandbox."""
 
-    def action(app_context: AppContext) -> None:
-        from taskctl.profiles_view import list_profiles as run
+    def action(app_context: AppContext) -> ExitCode:
+        from taskctl.commands.profile import ListOptions, run_list
 
-        run(app_context, as_json)
+        return run_list(app_context, ListOptions(as_json))
 
     run_command(ctx, action, config=config)
 
@@ -40,9 +41,9 @@ def show_profile(
 ) -> None:
     """Show one profile: every value (secrets masked) and where it came from."""
 
-    def action(app_context: AppContext) -> None:
-        from taskctl.profiles_view import show_profile as run
+    def action(app_context: AppContext) -> ExitCode:
+        from taskctl.commands.profile import ShowOptions, run_show
 
-        run(app_context, name)
+        return run_show(app_context, ShowOptions(name))
 
     run_command(ctx, action, config=config)

@@ -20,8 +20,8 @@ def sandbox(
     """Serve the sandbox API on 127.0.0.1 until Ctrl-C, and print a profile snippet that points at it."""
 
     def action(app_context: AppContext) -> ExitCode:
-        from taskctl.sandbox_command import serve
+        from taskctl.commands.sandbox import SandboxOptions, run
 
-        return serve(app_context, port)
+        return run(app_context, SandboxOptions(port))
 
     run_command(ctx, action)

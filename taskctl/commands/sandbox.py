@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from dataclasses import dataclass
 
 from taskctl.context import AppContext
 from taskctl.errors import ExitCode, UsageError
@@ -10,8 +11,16 @@ from taskctl.errors import ExitCode, UsageError
 HOST = "127.0.0.1"
 
 
-def serve(app: AppContext, port: int) -> ExitCode:
+@dataclass(frozen=True)
+class SandboxOptions:
+    port: int = 8765
+
+
+def run(app: AppContext, options: SandboxOptions) -> ExitCode:
+    """Serve until Ctrl-C (or SIGTERM): exit 130, as an interrupted command does."""
     from taskctl import sandbox
+
+    port = options.port
 
     def on_ready(running: sandbox.RunningSandbox) -> None:
         app.stdout.write(profile_snippet(running))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from taskctl import jsonio, providers
 from taskctl.config import SANDBOX_PROFILE, Profile, sandbox_profile
 from taskctl.context import AppContext
-from taskctl.errors import ConfigError, UsageError
+from taskctl.errors import ConfigError, ExitCode, UsageError
+from taskctl.providers.spec import SecretKind
+from taskctl.render.records import print_records
+from taskctl.render.safe import inert
 from taskctl.secrets import (
     KeyringUnavailable,
     Secret,
@@ -18,50 +23,66 @@ from taskctl.secrets import (
 )
 
 
-def list_profiles(app: AppContext, as_json: bool) -> None:
+@dataclass(frozen=True)
+class ListOptions:
+    as_json: bool = False
+
+
+@dataclass(frozen=True)
+class ShowOptions:
+    name: str
+
+
+def run_list(app: AppContext, options: ListOptions) -> ExitCode:
+    """The profiles of the file, and the built-in sandbox, as a table or (--json) a list."""
     store = app.profiles
     profiles = list(store.profiles.values())
     app.flush_config_warnings()
-    if as_json:
+    builtin = SANDBOX_PROFILE not in store.profiles  # the same list the table shows
+    if options.as_json:
         rows: list[dict[str, object]] = [
             {"name": p.name, "provider": p.provider, "endpoint": p.endpoint, "default": p.default, "builtin": False}
             for p in profiles]
-        if SANDBOX_PROFILE not in store.profiles:  # the same list the table shows
+        if builtin:
             rows.append({"name": SANDBOX_PROFILE, "provider": None, "endpoint": None, "default": False,
                          "builtin": True})
         app.stdout.write(jsonio.dumps(rows) + "\n")
-        return
-    from rich.table import Table
-
-    from taskctl.render.safe import inert, safe_text
-
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for column in ("NAME", "PROVIDER", "ENDPOINT", "DEFAULT"):
-        table.add_column(column, overflow="fold")
-    for p in profiles:
-        table.add_row(safe_text(p.name), p.provider, safe_text(p.endpoint), "yes" if p.default else "")
-    if SANDBOX_PROFILE not in store.profiles:
-        table.add_row(SANDBOX_PROFILE, "all", "(built-in, in-process)", "")
-    console = app.stdout_console()
-    console.print(table)
+        return ExitCode.OK
+    cells = [[p.name, p.provider, p.endpoint, "yes" if p.default else ""] for p in profiles]
+    if builtin:
+        cells.append([SANDBOX_PROFILE, "all", "(built-in, in-process)", ""])
+    print_records(app.stdout_console(), ("NAME", "PROVIDER", "ENDPOINT", "DEFAULT"), cells)
     if not profiles:
         where = "in" if store.path.exists() else "file at"
         app.stderr.write(f"taskctl: no profiles {where} {inert(str(store.path))}; see profiles.example.yaml\n")
+    return ExitCode.OK
 
 
-def show_profile(app: AppContext, name: str) -> None:
+def run_show(app: AppContext, options: ShowOptions) -> ExitCode:
     """The profile's table; a keyring that cannot be read is shown in it, then reported (exit 6)."""
-    profile = _find(app, name)
+    profile = _find(app, options.name)
     try:
         secret, trouble = _secret_or_none(app, profile), None
     except KeyringUnavailable as exc:
         secret, trouble = None, exc
-    rows: list[tuple[str, str, str]] = [
-        ("name", profile.name, profile.origin("name")),
-        ("provider", "all (" + ", ".join(providers.names()) + ")" if profile.builtin_sandbox else profile.provider,
-         profile.origin("provider")),
-        ("endpoint", profile.endpoint or "(loopback port chosen at run time)", profile.origin("endpoint")),
-    ]
+    kind = secret.kind if secret else secret_kind(profile)
+    rows = [*_value_rows(profile), _secret_row(profile, kind, secret, trouble)]
+    print_records(app.stdout_console(), ("KEY", "VALUE", "FROM"), rows)
+    if not profile.builtin_sandbox:
+        app.stdout.write(f"file: {inert(profile.source)}\n")
+    if trouble:
+        raise ConfigError(f"cannot read the {secret_label(kind)} of '{profile.name}': {trouble}",
+                          with_remedy(trouble, secret_env(kind)))
+    return ExitCode.OK
+
+
+def _value_rows(profile: Profile) -> list[tuple[str, str, str]]:
+    """KEY, VALUE, FROM for every value the profile has, its provider's own keys included."""
+    every = ", ".join(providers.names())
+    rows = [("name", profile.name, profile.origin("name")),
+            ("provider", f"all ({every})" if profile.builtin_sandbox else profile.provider,
+             profile.origin("provider")),
+            ("endpoint", profile.endpoint or "(loopback port chosen at run time)", profile.origin("endpoint"))]
     optional = {"default": profile.default, **profile.settings,
                 "allow_http": profile.allow_http, "ca_bundle": profile.ca_bundle, "tls_verify": profile.tls_verify,
                 "timeout": f"connect {profile.timeouts.connect:g} s, read {profile.timeouts.read:g} s, "
@@ -70,33 +91,20 @@ def show_profile(app: AppContext, name: str) -> None:
     for key, value in optional.items():
         if value is None:
             continue
-        origin_key = "timeout" if key == "timeout" else key
         shown = jsonio.describe_value(value)
         if profile.token and profile.token in shown:  # a YAML alias can put the token anywhere
             shown = shown.replace(profile.token, "***")
-        rows.append((key, shown, profile.origin(origin_key)))
-    kind = secret.kind if secret else secret_kind(profile)
+        rows.append((key, shown, profile.origin(key)))
+    return rows
+
+
+def _secret_row(profile: Profile, kind: SecretKind, secret: Secret | None,
+                trouble: KeyringUnavailable | None) -> tuple[str, str, str]:
     if secret:
-        rows.append((kind, secret.masked(), display_source(secret, profile)))
-    elif trouble:
-        rows.append((kind, "(unknown)", "the keyring cannot be read (see below)"))
-    else:
-        rows.append((kind, "(none)", f"run: taskctl auth login {profile.name}"))
-    from rich.table import Table
-
-    from taskctl.render.safe import inert, safe_text
-
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for column in ("KEY", "VALUE", "FROM"):
-        table.add_column(column, overflow="fold")
-    for key, value, origin in rows:
-        table.add_row(key, safe_text(value), safe_text(origin))
-    app.stdout_console().print(table)
-    if not profile.builtin_sandbox:
-        app.stdout.write(f"file: {inert(profile.source)}\n")
+        return kind.value, secret.masked(), display_source(secret, profile)
     if trouble:
-        raise ConfigError(f"cannot read the {secret_label(kind)} of '{profile.name}': {trouble}",
-                          with_remedy(trouble, secret_env(kind)))
+        return kind.value, "(unknown)", "the keyring cannot be read (see below)"
+    return kind.value, "(none)", f"run: taskctl auth login {profile.name}"
 
 
 def display_source(secret: Secret, profile: Profile) -> str:
