@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from taskctl import jsonio
@@ -14,31 +13,22 @@ from taskctl.errors import UsageError
 from taskctl.http import HttpClient
 from taskctl.model import TaskResult
 from taskctl.providers.error_rules import NO_RULES, Failure, Rules, error_for
+from taskctl.providers.spec import FetchOptions
 from taskctl.secrets import Secret
 
 if TYPE_CHECKING:
     import requests
 
 
-@dataclass(frozen=True)
-class FetchOptions:
-    """Provider-specific options from the command line (e.g. KooDrive's share id)."""
-
-    values: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def given(cls, values: Mapping[str, str | None]) -> FetchOptions:
-        """The options the user gave (None: not on the command line; "" stays, to be refused where empty)."""
-        return cls({key: value for key, value in values.items() if value is not None})
-
-    def required(self, key: str, default: str | None, *, flag: str, what: str, profile: Profile) -> str:
-        """The option's value, else the profile's; a UsageError when neither, or when the option is empty."""
-        value = self.values.get(key, default)
-        if not value:
-            empty = f" ({flag} is empty)" if key in self.values else ""
-            raise UsageError(f"{profile.provider} needs {what}{empty}",
-                             f"pass {flag}, or set `{key}:` in profile '{profile.name}'")
-        return value
+def required_option(given: str | None, key: str, *, flag: str, what: str, profile: Profile) -> str:
+    """The option's value (None: not given on the command line), else the profile's setting ``key``; a UsageError
+    when neither, or when the option is empty."""
+    value = given if given is not None else profile.settings.get(key)
+    if not value:
+        empty = f" ({flag} is empty)" if given is not None else ""
+        raise UsageError(f"{profile.provider} needs {what}{empty}",
+                         f"pass {flag}, or set `{key}:` in profile '{profile.name}'")
+    return str(value)
 
 
 class Fetcher(Protocol):
@@ -52,8 +42,8 @@ class ProviderModule(Protocol):
         """Validate one TASK_ID argument; raise UsageError when it cannot be a task id."""
         ...
 
-    def make_fetcher(self, profile: Profile, secret: Secret, client: HttpClient,
-                     options: FetchOptions) -> Fetcher: ...
+    def make_fetcher(self, profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions,
+                     environ: Mapping[str, str]) -> Fetcher: ...
 
 
 MAX_JSON_DEPTH = 100  # no API answer nests deeper; renderers recurse, so deeper input must stop here

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,10 +10,11 @@ from taskctl.config import Profile
 from taskctl.errors import ResponseError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import describe_value, json_type
-from taskctl.model import Field, Section, State, Task, TaskResult
-from taskctl.providers.base import FetchOptions, decode_json
+from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
+from taskctl.providers.base import decode_json
 from taskctl.providers.eo.errors import RULES
 from taskctl.providers.error_rules import Failure, error_for
+from taskctl.providers.spec import FetchOptions
 from taskctl.secrets import Secret
 
 NAME = "eo"
@@ -36,7 +38,8 @@ def parse_task_id(text: str) -> str:
     return str(int(candidate))
 
 
-def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions) -> EoFetcher:
+def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions,
+                 environ: Mapping[str, str]) -> EoFetcher:
     return EoFetcher(profile, secret, client)
 
 
@@ -50,7 +53,7 @@ class EoFetcher:
         what = f"eo task {task_id}"
         response = self.client.request(
             "POST", self.profile.endpoint + PATH, json_body={"taskId": int(task_id)},
-            headers={self.profile.auth_header: self.secret.value, "Accept": "application/json"})
+            headers={self.profile.settings["auth_header"]: self.secret.value, "Accept": "application/json"})
         body = decode_json(response, what, self.profile, rules=RULES)
         code = body.get("code") if isinstance(body, dict) else None
         if response.status_code == 200 and code in (200, "200"):
@@ -87,7 +90,7 @@ def normalize(data: dict[str, Any], requested_id: str) -> Task:
         Field("ID", task_id),
         Field("Name", describe_value(data.get("taskName"))),
         Field("Type", type_label),
-        Field("Status", raw_status, kind="status"),
+        Field("Status", raw_status, kind=FieldKind.STATUS),
         Field("Output folder", describe_value(data.get("outputPath"))),
         Field("Output file", describe_value(data.get("outputFileName"))),
     )

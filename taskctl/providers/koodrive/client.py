@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,9 +11,10 @@ from taskctl.config import Profile
 from taskctl.errors import ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, json_type
-from taskctl.model import Field, Section, State, Task, TaskResult
-from taskctl.providers.base import FetchOptions, decode_json, parse_opaque_id
+from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
+from taskctl.providers.base import decode_json, parse_opaque_id, required_option
 from taskctl.providers.error_rules import Failure, error_for, is_gateway_code
+from taskctl.providers.koodrive import KooDriveOptions
 from taskctl.providers.koodrive.errors import RULES
 from taskctl.secrets import Secret
 
@@ -29,13 +31,14 @@ def parse_task_id(text: str) -> str:
     return parse_opaque_id(NAME, text)
 
 
-def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions) -> KooDriveFetcher:
-    share_id = options.required("share_id", profile.share_id, flag="--share-id", what="a share id", profile=profile)
-    trace_id = options.values.get("trace_id")
+def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: KooDriveOptions,
+                 environ: Mapping[str, str]) -> KooDriveFetcher:
+    share_id = required_option(options.share_id, "share_id", flag="--share-id", what="a share id", profile=profile)
+    trace_id = options.trace_id
     if trace_id is not None and not (trace_id.isascii() and trace_id.isprintable() and trace_id.strip()):
         raise UsageError(f"invalid --trace-id {trace_id!r}: expected printable ASCII",
                          "KooDrive trace ids are 58 characters such as letters, digits and dashes")
-    kdstoken = options.values.get("kdstoken")
+    kdstoken = options.kdstoken
     if kdstoken:
         client.redact.add(kdstoken)  # it travels in the body, which --debug traces
     return KooDriveFetcher(profile, secret, client, share_id, kdstoken, trace_id)
@@ -80,6 +83,12 @@ class KooDriveFetcher:
                               companions=(("taskInfos", files),) if "taskInfos" in answer else ())
         raise _error(what, response.status_code, answer, self.profile)
 
+    def files(self, result: TaskResult):  # -> tuple[RemoteFile]: the FileSource capability (taskctl.providers.files)
+        """The task's package, at its pre-signed ``downloadUrl`` (see ``koodrive.files``)."""
+        from taskctl.providers.koodrive.files import package_files
+
+        return package_files(result, self.client.warn)
+
 
 def _own_error(answer: Any) -> bool:
     """KooDrive's error shapes: `{"code": 13000309, "msg": ...}` or `{"error_code": ..., "error_msg": ...}`."""
@@ -110,13 +119,13 @@ def normalize(task: dict[str, Any], requested_id: str, file_results: Any = None)
         raw_type = describe_value(task.get("taskType"))
         type_label = f"type {raw_type}" if raw_type else "unknown type"
     summary = [Field("Task ID", describe_value(task.get("taskId")) or requested_id), Field("Type", type_label),
-               Field("Status", raw_status, kind="status")]
+               Field("Status", raw_status, kind=FieldKind.STATUS)]
     result_code = task.get("resultCode")
     if result_code not in (None, "", 0, "0") and state in (State.FAILED, State.PARTIAL, State.UNKNOWN):
         summary.append(Field("Result code", describe_value(result_code)))
     summary += _times(task)
     if task.get("downloadUrl"):
-        summary.append(Field("Download", describe_value(task.get("downloadUrl")), kind="url"))
+        summary.append(Field("Download", describe_value(task.get("downloadUrl")), kind=FieldKind.URL))
     if task.get("userId") is not None:
         summary.append(Field("User", describe_value(task.get("userId"))))
     return Task(provider=NAME, task_id=describe_value(task.get("taskId")) or requested_id, name="",
@@ -150,12 +159,12 @@ def _times(task: dict[str, Any]) -> list[Field]:
         moment = parse_time(task.get(key))
         if moment is not None:
             moments[key] = moment
-            fields.append(Field(label, moment.isoformat(), kind="time"))
+            fields.append(Field(label, moment.isoformat(), kind=FieldKind.TIME))
         elif task.get(key) not in (None, ""):
             fields.append(Field(label, describe_value(task.get(key))))
     if "startTime" in moments and "endTime" in moments:
         seconds = (moments["endTime"] - moments["startTime"]).total_seconds()
-        fields.append(Field("Duration", str(seconds), kind="duration"))
+        fields.append(Field("Duration", str(seconds), kind=FieldKind.DURATION))
     return fields
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,10 +12,12 @@ from taskctl.config import Profile
 from taskctl.errors import ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, dumps, json_type
-from taskctl.model import Field, Section, State, Task, TaskResult
-from taskctl.providers.base import FetchOptions, decode_json, parse_opaque_id
+from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
+from taskctl.providers.base import decode_json, parse_opaque_id, required_option
 from taskctl.providers.error_rules import Failure, error_for
+from taskctl.providers.modelarts import ModelArtsOptions
 from taskctl.providers.modelarts.errors import RULES
+from taskctl.providers.spec import SecretKind
 from taskctl.secrets import Secret
 
 NAME = "modelarts"
@@ -32,12 +34,13 @@ def parse_task_id(text: str) -> str:
     return parse_opaque_id(NAME, text)
 
 
-def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions) -> ModelArtsFetcher:
-    project_id = options.required("project_id", profile.project_id, flag="--project-id", what="a project id",
-                                  profile=profile)
+def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: ModelArtsOptions,
+                 environ: Mapping[str, str]) -> ModelArtsFetcher:
+    project_id = required_option(options.project_id, "project_id", flag="--project-id", what="a project id",
+                                 profile=profile)
     if project_id in (".", "..") or not project_id.isprintable():
         raise UsageError(f"invalid project id {project_id!r}", "project ids look like 0a1b2c3d4e5f...")
-    security_token = os.environ.get(SECURITY_TOKEN_ENV) or None
+    security_token = environ.get(SECURITY_TOKEN_ENV) or None
     if security_token:
         client.redact.add(security_token)
     return ModelArtsFetcher(profile, secret, client, project_id, security_token)
@@ -75,7 +78,7 @@ class ModelArtsFetcher:
 
     @property
     def _signs(self) -> bool:
-        return bool(self.profile.access_key) and self.secret.kind == "secret_key"
+        return bool(self.profile.settings.get("access_key")) and self.secret.kind is SecretKind.SECRET_KEY
 
     def _auth_headers(self, url: str) -> dict[str, str]:
         headers = {"Accept": "application/json"}
@@ -87,7 +90,8 @@ class ModelArtsFetcher:
         """Signs each request as it is sent (again after a same-origin redirect: the path is signed)."""
         from taskctl.providers.modelarts.signing import sign_request
 
-        access_key, secret_key, token = self.profile.access_key or "", self.secret.value, self.security_token
+        access_key = self.profile.settings.get("access_key") or ""
+        secret_key, token = self.secret.value, self.security_token
 
         def sign(method: str, url: str, headers: dict[str, str], body: bytes) -> dict[str, str]:
             return sign_request(method, url, headers, body, access_key, secret_key, security_token=token)
@@ -119,7 +123,7 @@ def normalize(body: dict[str, Any], requested_id: str) -> Task:
     name = describe_value(body.get("name"))
     summary = [Field("Name", name)] if name else []
     summary += [Field("ID", describe_value(body.get("task_id")) or requested_id),
-               Field("Status", f"{describe_value(body.get('status'))} {status_name}", kind="status"),
+               Field("Status", f"{describe_value(body.get('status'))} {status_name}", kind=FieldKind.STATUS),
                Field("Template", f"{template_id} ({type_label})" if template_id in TEMPLATES else type_label)]
     summary += _optional_fields(body)
     return Task(provider=NAME, task_id=describe_value(body.get("task_id")) or requested_id,
@@ -142,10 +146,10 @@ def _optional_fields(body: dict[str, Any]) -> list[Field]:
         where = work_path.get("output_path") or work_path.get("path")
         fields.append(Field("Work path", f"{describe_value(work_path.get('type'))} {describe_value(where)}".strip()))
     if _is_number(body.get("duration_seconds")):
-        fields.append(Field("Duration", str(body["duration_seconds"]), kind="duration"))
+        fields.append(Field("Duration", str(body["duration_seconds"]), kind=FieldKind.DURATION))
     created = _created(body)
     if created:
-        fields.append(Field("Created", created, kind="time"))
+        fields.append(Field("Created", created, kind=FieldKind.TIME))
     return fields
 
 
