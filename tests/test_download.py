@@ -25,9 +25,9 @@ from conftest import write_profiles
 from hypothesis import given
 from hypothesis import strategies as st
 
+from taskctl.commands.download.names import filename_from_disposition, safe_filename
 from taskctl.config import Profile, Timeouts
 from taskctl.context import AppContext
-from taskctl.download import filename_from_disposition, safe_filename
 from taskctl.errors import ConfigError, NetworkError
 from taskctl.http import HttpClient, redact_query
 from taskctl.providers.koodrive import SANDBOX_SHARE_ID
@@ -193,8 +193,9 @@ def test_a_progress_bar_on_a_terminal_and_only_the_path_on_stdout(drive, dest) -
         def isatty(self) -> bool:
             return True
 
-    from taskctl.download import DownloadRequest, run_download
-    from taskctl.providers.base import FetchOptions
+    from taskctl.commands.download import DownloadOptions as DownloadRequest
+    from taskctl.commands.download import run as run_download
+    from taskctl.providers.spec import FetchOptions
 
     out, err = io.StringIO(), Terminal()
     app = AppContext(environ={"COLUMNS": "100", "NO_COLOR": "1"}, stdout=out, stderr=err)

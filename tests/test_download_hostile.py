@@ -589,9 +589,9 @@ def test_a_host_dealing_the_file_out_a_byte_a_range_is_bounded(dl, drive, storag
 
 
 def test_an_endless_body_without_a_size_stops_at_the_cap(dl, drive, storage, dest, monkeypatch) -> None:
-    import taskctl.download
+    from taskctl.commands.download import transfer
 
-    monkeypatch.setattr(taskctl.download, "MAX_UNANNOUNCED_BYTES", 2 * 2**20)  # 4 GiB in real life
+    monkeypatch.setattr(transfer, "MAX_UNANNOUNCED_BYTES", 2 * 2**20)  # 4 GiB in real life
     block = b"z" * 65536
 
     def endless(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
@@ -640,9 +640,9 @@ def test_a_dest_too_long_is_a_usage_error(dl, drive, tmp_path) -> None:
 
 def test_a_download_slower_than_the_floors_ends_at_the_download_deadline(dl, drive, storage, dest,
                                                                           monkeypatch) -> None:
-    import taskctl.download
+    from taskctl.commands.download import transfer
 
-    monkeypatch.setattr(taskctl.download, "DOWNLOAD_DEADLINE", 1.0)  # 6 hours in real life
+    monkeypatch.setattr(transfer, "DOWNLOAD_DEADLINE", 1.0)  # 6 hours in real life
     data = os.urandom(2_000_000)
 
     def steady(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:

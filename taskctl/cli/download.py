@@ -1,7 +1,5 @@
-"""`taskctl koodrive download`: save a finished task's package. Registered in cli/koodrive.py:
-
-    app.command("download")(download)
-"""
+"""`taskctl koodrive download`: save a finished task's package. Registered by cli/provider.py for a provider
+whose spec says ``downloads``; the work is ``taskctl.commands.download.run``."""
 
 from __future__ import annotations
 
@@ -57,10 +55,9 @@ def download(
 
     def action(app: AppContext) -> ExitCode:
         from taskctl.commands.download import DownloadOptions, run
-        from taskctl import providers
+        from taskctl.providers.koodrive import KooDriveOptions
 
-        # FetchOptions.given is gone: each provider has a typed options class (ProviderSpec.options).
-        given = providers.get(PROVIDER).options(share_id=share_id, kdstoken=kdstoken)
+        given = KooDriveOptions(share_id=share_id, kdstoken=kdstoken)
         return run(app, DownloadOptions(PROVIDER, task_id, profile, dest, force, given, wait, interval, timeout))
 
     run_command(ctx, action, config=config, debug=debug)
