@@ -1,21 +1,25 @@
-"""Shared fixtures: an isolated environment, the real Typer app, and a running sandbox."""
+"""Shared fixtures: an isolated environment, the real Typer app, a running sandbox, scripted loopback servers.
+
+Fixtures only: no test imports this file. Plain helpers are in the ``support`` package beside it.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import os
-import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from support import refused_port, reset_keyring, write_profiles
+from support.eo_http import profile_yaml
+from support.loopback import LoopbackServer, read_until_closed
 from typer.testing import CliRunner
 
 from taskctl.cli.app import app
-from taskctl.sandbox import SANDBOX_TOKEN, RunningSandbox, start
+from taskctl.sandbox import RunningSandbox, start
 
 ISOLATED_ENV_KEYS = ("TASKCTL_TOKEN", "TASKCTL_PROFILE", "TASKCTL_CONFIG", "TASKCTL_SECRET_KEY", "NO_COLOR",
                      "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy",
@@ -44,15 +48,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("LINES", "24")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
-    _reset_keyring()
+    reset_keyring()
     return home
-
-
-def _reset_keyring() -> None:
-    """keyring caches its backend per process; make it re-read PYTHON_KEYRING_BACKEND."""
-    import keyring.core
-
-    keyring.core.set_keyring(keyring.core.load_env() or keyring.core.load_config() or keyring.core._detect_backend())
 
 
 @pytest.fixture
@@ -79,53 +76,50 @@ def profiles_file(isolated_env: Path) -> Path:
     return isolated_env / ".config" / "taskctl" / "profiles.yaml"
 
 
-def write_profiles(path: Path, text: str, mode: int = 0o600) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    os.chmod(path, mode)
-    return path
-
-
-def sandbox_profile_yaml(sandbox: RunningSandbox, name: str = "local", extra: str = "") -> str:
-    """A profile pointing at a running sandbox, token in the file, no retries (fast failing tests)."""
-    lines = [f"  {name}:", "    provider: eo", f"    endpoint: {sandbox.endpoint('eo')}",
-             f"    token: {SANDBOX_TOKEN}", "    retries: 0"]
-    lines += ["    " + line for line in extra.splitlines() if line.strip()]
-    return "profiles:\n" + "\n".join(lines) + "\n"
-
-
-@contextlib.contextmanager
-def refused_port() -> Iterator[int]:
-    """A loopback port that refuses connections for as long as the block runs.
-
-    The port stays bound without listen(): a connection to it is refused (the kernel answers with a reset),
-    and no other process can take it meanwhile, as it could a port that was bound and closed again. Bound on
-    127.0.0.1 and, where the host has IPv6, on the same port of ::1 too (for `localhost` and `[::1]`).
-    """
-    for _ in range(50):
-        with contextlib.ExitStack() as held:
-            ipv4 = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-            ipv4.bind(("127.0.0.1", 0))
-            port = ipv4.getsockname()[1]
-            if _hold_ipv6(held, port):
-                yield port
-                return
-    raise RuntimeError("no loopback port free on both 127.0.0.1 and ::1")
-
-
-def _hold_ipv6(held: contextlib.ExitStack, port: int) -> bool:
-    """Bind ::1 on ``port`` too; False when that port is taken there (pick another), True when bound or when
-    the host has no IPv6 loopback (nothing to take the port there)."""
-    try:
-        ipv6 = held.enter_context(socket.socket(socket.AF_INET6, socket.SOCK_STREAM))
-        ipv6.bind(("::1", port))
-    except OSError as error:
-        return error.errno != errno.EADDRINUSE
-    return True
-
-
 @pytest.fixture
 def closed_port() -> Iterator[int]:
     """A loopback port where connections are refused for the whole test (see ``refused_port``)."""
     with refused_port() as port:
         yield port
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., LoopbackServer]]:
+    """serve(script or Reply, tls=None) starts a scripted HTTP server on 127.0.0.1, closed after the test."""
+    with _servers() as started:
+        yield lambda script, **options: started(LoopbackServer(script, **options))
+
+
+@pytest.fixture
+def raw() -> Iterator[Callable[..., LoopbackServer]]:
+    """raw(host="127.0.0.1", handler=read_until_closed) starts a raw socket server, closed after the test."""
+    with _servers() as started:
+        yield lambda host="127.0.0.1", handler=None: started(
+            LoopbackServer(handler=handler or read_until_closed, host=host))
+
+
+@contextlib.contextmanager
+def _servers() -> Iterator[Callable[[LoopbackServer], LoopbackServer]]:
+    servers: list[LoopbackServer] = []
+
+    def started(server: LoopbackServer) -> LoopbackServer:
+        servers.append(server)
+        return server
+
+    try:
+        yield started
+    finally:
+        for server in servers:
+            server.close()
+    errors = [error for server in servers for error in server.errors]
+    assert not errors, f"a loopback server's script raised: {errors!r}"
+
+
+@pytest.fixture
+def use(profiles_file: Path) -> Callable[..., None]:
+    """use(endpoint, retries=1, extra="...") writes the only eo profile, pointing at endpoint."""
+
+    def write(endpoint: str, **kwargs: Any) -> None:
+        write_profiles(profiles_file, profile_yaml(endpoint, **kwargs))
+
+    return write

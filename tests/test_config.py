@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import sandbox_profile_yaml, write_profiles
+from support import sandbox_profile_yaml, write_profiles
 
 from taskctl.sandbox import SANDBOX_TOKEN
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import write_profiles
+from support import write_profiles
 
 from taskctl import config
 

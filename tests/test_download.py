@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_profiles
 from hypothesis import given
 from hypothesis import strategies as st
+from support import write_profiles
 
 from taskctl.commands.download.names import filename_from_disposition, safe_filename
 from taskctl.config import Profile, Timeouts

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import write_profiles
+from support import write_profiles
 from test_download import (  # noqa: F401 - fixtures used by name
     Seen,
     answer,

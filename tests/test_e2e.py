@@ -10,15 +10,13 @@ import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from support.loopback import LoopbackServer, Reply, hang
 
 TASKCTL = shutil.which("taskctl") or str(Path(sys.executable).with_name("taskctl"))
 
@@ -103,23 +101,18 @@ def test_sandbox_snippet_works_as_a_profiles_file(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_during_a_slow_request_exits_130(tmp_path: Path) -> None:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()  # accepts connections, never answers
-    config = tmp_path / "profiles.yaml"
-    config.write_text(f"profiles:\n  slow:\n    provider: eo\n    endpoint: http://127.0.0.1:{listener.getsockname()[1]}\n"
-                      "    token: slow-token-abcdef\n")
-    config.chmod(0o600)
-    listener.settimeout(60)
-    proc = _start(["eo", "get", "1", "2", "--config", str(config)])
-    try:
-        connection, _ = listener.accept()  # a request is waiting for its answer: Ctrl-C now
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-        connection.close()
-    finally:
-        proc.kill()
-        listener.close()
+    with LoopbackServer(handler=hang) as server:  # reads each request, never answers
+        config = tmp_path / "profiles.yaml"
+        config.write_text(f"profiles:\n  slow:\n    provider: eo\n    endpoint: {server.url}\n"
+                          "    token: slow-token-abcdef\n")
+        config.chmod(0o600)
+        proc = _start(["eo", "get", "1", "2", "--config", str(config)])
+        try:
+            server.wait_for_requests(1, timeout=60)  # a request is waiting for its answer: Ctrl-C now
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
     assert proc.returncode == 130
     assert err.strip() == "taskctl: interrupted"
     assert out == ""
@@ -171,32 +164,13 @@ def _hostile_answer() -> dict:
 @contextlib.contextmanager
 def _koodrive_answering(answer: dict, tmp_path: Path) -> Iterator[Path]:
     """A loopback KooDrive that answers every request with ``answer``; yields a profiles file for it."""
-    body = json.dumps(answer).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the base class's name
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    config = tmp_path / "profiles.yaml"
-    config.write_text("profiles:\n  drive:\n    provider: koodrive\n"
-                      f"    endpoint: http://127.0.0.1:{server.server_address[1]}\n"
-                      "    token: drive-token-123456\n    share_id: s\n    retries: 0\n")
-    config.chmod(0o600)
-    try:
+    with LoopbackServer(Reply(200, answer)) as server:
+        config = tmp_path / "profiles.yaml"
+        config.write_text("profiles:\n  drive:\n    provider: koodrive\n"
+                          f"    endpoint: {server.url}\n"
+                          "    token: drive-token-123456\n    share_id: s\n    retries: 0\n")
+        config.chmod(0o600)
         yield config
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _on_a_terminal(args: list[str]) -> tuple[int, bytes]:
@@ -254,7 +228,7 @@ def test_hostile_keys_reach_a_terminal_inert(tmp_path: Path, fmt: str) -> None:
 _FIRST_IMPORTS = """
 import os, sys
 from taskctl.context import AppContext
-from taskctl.get import fetch_in_order
+from taskctl.commands.get import fetch_in_order
 
 class Recording:
     def __init__(self, fetcher):

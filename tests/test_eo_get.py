@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import sandbox_profile_yaml, write_profiles
+from support import sandbox_profile_yaml, write_profiles
 
 DOC = Path(__file__).resolve().parent / "fixtures" / "api-docs" / "eo-query-task-detail.txt"  # copied from shared/
 
@@ -63,7 +63,7 @@ def test_unknown_status_is_shown_with_its_number(cli, local) -> None:
 
 
 def test_several_ids_give_several_documents_in_order(cli, local) -> None:
-    from conftest import SANDBOX_TOKEN  # noqa: F401 - the fixture file exports it
+    from support import SANDBOX_TOKEN  # noqa: F401 - the helper module exports it
 
     result = cli("eo", "get", "706", "702", "1985949195927285760", "703", "--json")
     assert result.exit_code == 0, result.stderr

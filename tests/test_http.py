@@ -7,218 +7,23 @@ what every server received. Nothing here mocks or patches `requests`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import subprocess
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_profiles
+from support.eo_http import DETAIL, TOKEN, assert_clean_error, error_lines, html, json_documents, ok, task
+from support.loopback import PREFIX, LoopbackServer, Reply, Seen, replies
 
 from taskctl.config import Profile, Timeouts
 from taskctl.errors import ConfigError, NetworkError, ResponseError
 from taskctl.http import POOL_SIZE, HttpClient, Redactor
-
-TOKEN = "tok-SECRET-1234567890"
-DETAIL = "/processtask/query/task/detail"
-PREFIX = "/prefix"
-
-
-# --- loopback servers ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Seen:
-    """One request as a server received it."""
-
-    method: str
-    path: str
-    headers: dict[str, str]  # names lower-cased
-    body: bytes
-    client_port: int
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes | str | dict | list = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    drop: bool = False  # close the connection without answering
-    stall: float = 0.0  # pause this long after the headers and the first bytes of the body
-
-
-def task(task_id: int, **extra: Any) -> dict[str, Any]:
-    return {"id": task_id, "taskName": f"task {task_id}", "taskType": 7, "status": 7, **extra}
-
-
-def ok(task_id: int = 1, **extra: Any) -> Reply:
-    return Reply(200, {"code": 200, "message": "success", "data": task(task_id, **extra)})
-
-
-def html(status: int, text: str = "Bad Gateway", **headers: str) -> Reply:
-    page = f"<html><head><title>{status} {text}</title></head><body><h1>{text}</h1></body></html>"
-    return Reply(status, page, {"Content-Type": "text/html", **headers})
-
-
-Script = Callable[[Seen, int], Reply]
-
-
-class LoopbackServer:
-    """A ThreadingHTTPServer speaking HTTP/1.1 (keep-alive) that answers by a script and records requests."""
-
-    def __init__(self, script: Script) -> None:
-        self.script = script
-        self.requests: list[Seen] = []
-        self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
-        # A client that hangs up early is what many tests do; http.server would print a traceback to the
-        # process's stderr, which the CLI runner is capturing for the command under test.
-        self.httpd.handle_error = lambda _request, _address: None  # type: ignore[method-assign]
-        self.httpd.owner = self  # type: ignore[attr-defined]
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01},
-                                       daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def endpoint(self) -> str:
-        return self.url + PREFIX
-
-    @property
-    def connections(self) -> set[int]:
-        return {seen.client_port for seen in self.requests}
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass
-
-    def _handle(self) -> None:
-        owner: LoopbackServer = self.server.owner  # type: ignore[attr-defined]
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        seen = Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body,
-                    self.client_address[1])
-        with owner.lock:
-            owner.requests.append(seen)
-            index = len(owner.requests) - 1
-        reply = owner.script(seen, index)
-        if reply.delay:
-            time.sleep(reply.delay)
-        if reply.drop:
-            self.close_connection = True
-            return
-        payload = reply.body
-        if isinstance(payload, dict | list):
-            payload = json.dumps(payload)
-        if isinstance(payload, str):
-            payload = payload.encode()
-        headers = {"Content-Type": "application/json", "Content-Length": str(len(payload)), **reply.headers}
-        self.send_response(reply.status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            if reply.stall:
-                self.wfile.write(payload[:5])
-                self.wfile.flush()
-                time.sleep(reply.stall)
-                payload = payload[5:]
-            self.wfile.write(payload)
-
-    do_GET = do_POST = _handle
-
-
-def replies(*sequence: Reply) -> Script:
-    """Answer the n-th request with sequence[n]; the last reply repeats."""
-    return lambda _seen, index: sequence[min(index, len(sequence) - 1)]
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., LoopbackServer]]:
-    servers: list[LoopbackServer] = []
-
-    def start(script: Script | Reply) -> LoopbackServer:
-        server = LoopbackServer(replies(script) if isinstance(script, Reply) else script)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-def profile_yaml(endpoint: str, *, retries: int = 1, token: str = TOKEN, timeout: str = "{connect: 1, read: 3}",
-                 extra: str = "") -> str:
-    lines = ["profiles:", "  test:", "    provider: eo", f"    endpoint: {endpoint}", f"    token: {token}",
-             f"    retries: {retries}", f"    timeout: {timeout}"]
-    lines += ["    " + line for line in extra.splitlines() if line.strip()]
-    return "\n".join(lines) + "\n"
-
-
-@pytest.fixture
-def use(profiles_file: Path) -> Callable[..., None]:
-    """use(endpoint, retries=1, extra="...") writes the only eo profile, pointing at endpoint."""
-
-    def write(endpoint: str, **kwargs: Any) -> None:
-        write_profiles(profiles_file, profile_yaml(endpoint, **kwargs))
-
-    return write
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.strip()]
-
-
-def assert_clean_error(result: Any, code: int, *needles: str) -> str:
-    """Exit code as SPEC says, one or two plain `taskctl:` lines, no traceback, no secret, nothing on stdout."""
-    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
-    lines = error_lines(result.stderr)
-    assert 1 <= len(lines) <= 2, result.stderr
-    assert lines[0].startswith("taskctl: error: "), result.stderr
-    assert all(line.startswith("taskctl: ") for line in lines), result.stderr
-    assert "Traceback" not in result.stderr
-    assert "internal error" not in result.stderr
-    assert TOKEN not in result.stderr + result.stdout
-    assert result.stdout == ""
-    text = "\n".join(lines).lower()
-    for needle in needles:
-        assert needle.lower() in text, result.stderr
-    return text
-
-
-def json_documents(text: str) -> list[Any]:
-    decoder = json.JSONDecoder()
-    documents, position = [], 0
-    while position < len(text.rstrip()):
-        while text[position].isspace():
-            position += 1
-        document, position = decoder.raw_decode(text, position)
-        documents.append(document)
-    return documents
 
 
 def client_for(server: LoopbackServer, *, retries: int = 1, sleeps: list[float] | None = None,
@@ -382,7 +187,7 @@ def test_dropped_connection_is_retried(cli, serve, use) -> None:
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["id"] == 1
     assert len(server.requests) == 2
-    assert len(server.connections) == 2
+    assert len(server.client_ports) == 2
 
 
 def test_dropped_connections_exhaust_retries(cli, serve, use) -> None:
@@ -837,11 +642,9 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def tls_server(serve, self_signed) -> LoopbackServer:
     import ssl
 
-    server = serve(ok(1))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*self_signed)
-    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
-    return server
+    return serve(ok(1), tls=context)
 
 
 def test_self_signed_certificate_is_refused_with_a_hint(cli, tls_server, use) -> None:
@@ -892,7 +695,7 @@ def test_many_ids_reuse_connections_and_print_in_argument_order(cli, serve, use)
     assert result.exit_code == 0, result.stderr
     assert [doc["id"] for doc in json_documents(result.stdout)] == list(range(1, count + 1))
     assert len(server.requests) == count
-    assert len(server.connections) <= POOL_SIZE < count
+    assert len(server.client_ports) <= POOL_SIZE < count
 
 
 def test_five_ids_answered_out_of_order_print_in_order(cli, serve, use) -> None:
@@ -905,7 +708,7 @@ def test_five_ids_answered_out_of_order_print_in_order(cli, serve, use) -> None:
     assert result.exit_code == 0, result.stderr
     assert [doc["id"] for doc in json_documents(result.stdout)] == [1, 2, 3, 4, 5]
     assert sorted(seen.json()["taskId"] for seen in server.requests) == [1, 2, 3, 4, 5]
-    assert len(server.connections) <= 5
+    assert len(server.client_ports) <= 5
 
 
 def test_sequential_requests_share_one_connection(serve) -> None:
@@ -917,7 +720,7 @@ def test_sequential_requests_share_one_connection(serve) -> None:
     client.close()
 
     assert len(server.requests) == 3
-    assert len(server.connections) == 1
+    assert len(server.client_ports) == 1
 
 
 def test_concurrent_bursts_share_one_connection_pool(serve) -> None:
@@ -942,7 +745,7 @@ def test_concurrent_bursts_share_one_connection_pool(serve) -> None:
     client.close()
 
     assert len(server.requests) == 12
-    assert len(server.connections) <= 6
+    assert len(server.client_ports) <= 6
 
 
 def test_mixed_results_keep_order_and_first_failure_sets_exit_code(cli, serve, use) -> None:

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures serve and use come from test_http
 """Hostile servers and proxies against the HTTP policy: where credentials may go, how long and how much.
 
 Every server here is a real socket on a loopback address (127.0.0.2 stands for "another host"); what it
@@ -7,22 +6,21 @@ received is asserted byte for byte. Nothing mocks the network.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_profiles
-from test_http import TOKEN, LoopbackServer, Reply, assert_clean_error, ok, profile_yaml, serve, task, use  # noqa: F401
+from support import write_profiles
+from support.eo_http import TOKEN, assert_clean_error, ok, profile_yaml, task
+from support.loopback import LoopbackServer, Reply, drip, read_request, send_after_request
 
 from taskctl.http import MAX_ANSWER_BYTES
 
@@ -31,91 +29,7 @@ ACCESS_KEY = "HOSTILEACCESSKEY0001"
 SECURITY_TOKEN = "hostile-security-token-9876543210"
 
 
-# --- raw sockets: a host that records every byte, a server that drips --------------------------------------
-
-
-class RawServer:
-    """A listening socket on ``host``; each connection is handed to ``handler`` in a thread; bytes are recorded."""
-
-    def __init__(self, host: str = "127.0.0.1", handler: Callable[[socket.socket, RawServer], None] | None = None):
-        self.listener = socket.create_server((host, 0))
-        self.host, self.port = host, self.listener.getsockname()[1]
-        self.handler = handler or _read_until_closed
-        self.received = bytearray()
-        self.connections = 0
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def record(self, data: bytes) -> None:
-        with self.lock:
-            self.received += data
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.connections += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            self.handler(conn, self)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.listener.close()
-
-
-def _read_until_closed(conn: socket.socket, server: RawServer) -> None:
-    conn.settimeout(10)
-    while data := conn.recv(65536):
-        server.record(data)
-
-
-def _read_request(conn: socket.socket, server: RawServer) -> bytes:
-    data = b""
-    conn.settimeout(10)
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    server.record(data)
-    head, _, rest = data.partition(b"\r\n\r\n")
-    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                   if line.lower().startswith(b"content-length:")), 0)
-    while len(rest) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-        server.record(chunk)
-    return head
-
-
-@pytest.fixture
-def raw() -> Iterator[Callable[..., RawServer]]:
-    servers: list[RawServer] = []
-
-    def start(host: str = "127.0.0.1", handler: Callable[[socket.socket, RawServer], None] | None = None) -> RawServer:
-        server = RawServer(host, handler)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-def other_host(raw: Callable[..., RawServer]) -> RawServer:
+def other_host(raw: Callable[..., LoopbackServer]) -> LoopbackServer:
     """A listener on 127.0.0.2: "another host" that must receive nothing."""
     try:
         return raw("127.0.0.2")
@@ -256,8 +170,8 @@ def test_the_sandbox_works_whatever_all_proxy_says(cli, monkeypatch, proxy_url: 
 
 def test_a_remote_https_endpoint_goes_through_the_proxy_without_the_token(cli, raw, profiles_file,
                                                                            monkeypatch) -> None:
-    def refuse_tunnel(conn: socket.socket, server: RawServer) -> None:
-        _read_request(conn, server)
+    def refuse_tunnel(conn: socket.socket, server: LoopbackServer) -> None:
+        read_request(conn, server)
         conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
     proxy = raw(handler=refuse_tunnel)
@@ -355,18 +269,6 @@ def test_a_gson_escaped_signature_parameter_is_hidden(cli, serve, use) -> None:
 # --- 5. a total deadline, and watch --timeout over the HTTP layer's own waits --------------------------------
 
 
-def _drip(payload: bytes, pause: float) -> Callable[[socket.socket, RawServer], None]:
-    def handler(conn: socket.socket, server: RawServer) -> None:
-        _read_request(conn, server)
-        for byte in payload:
-            if server.stop.is_set():
-                return
-            conn.sendall(bytes([byte]))
-            time.sleep(pause)
-
-    return handler
-
-
 DRIPPED_HEADERS = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 20) for i in range(200))
 DRIPPED_BODY_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
 
@@ -374,7 +276,7 @@ DRIPPED_BODY_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConte
 @pytest.mark.parametrize("payload", [DRIPPED_HEADERS, DRIPPED_BODY_HEAD + b'{"code": 200, "data": ' + b" " * 99000],
                          ids=["headers", "body"])
 def test_a_dripping_server_is_cut_at_the_deadline(cli, raw, profiles_file, payload: bytes) -> None:
-    server = raw(handler=_drip(payload, 0.05))  # a byte every 50 ms: never a read timeout
+    server = raw(handler=drip(payload, 0.05))  # a byte every 50 ms: never a read timeout
     write_profiles(profiles_file, profile_yaml(server.url, retries=2, timeout="{connect: 1, read: 2, total: 1.5}"))
 
     started = time.monotonic()
@@ -401,7 +303,7 @@ def test_watch_timeout_bounds_retry_after_waits(cli, serve, use) -> None:
 
 
 def test_watch_timeout_ends_a_dripping_poll(cli, raw, profiles_file) -> None:
-    server = raw(handler=_drip(DRIPPED_HEADERS, 0.05))
+    server = raw(handler=drip(DRIPPED_HEADERS, 0.05))
     write_profiles(profiles_file, profile_yaml(server.url, retries=3))  # total deadline: the default 120 s
 
     started = time.monotonic()
@@ -446,18 +348,6 @@ def installed_env(isolated_env: Path, profiles_file: Path) -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
 
 
-def _serve_body(head: bytes, chunks: Iterator[bytes]) -> Callable[[socket.socket, RawServer], None]:
-    def handler(conn: socket.socket, server: RawServer) -> None:
-        _read_request(conn, server)
-        conn.sendall(head)
-        for chunk in chunks:
-            if server.stop.is_set():
-                return
-            conn.sendall(chunk)
-
-    return handler
-
-
 def _gzip_bomb(size: int) -> bytes:
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip stream
     block = b" " * (1024 * 1024)
@@ -471,7 +361,7 @@ def test_a_gzip_bomb_is_refused_in_bounded_memory(raw, profiles_file, installed_
     bomb = _gzip_bomb(1024 * 1024 * 1024)  # 1 GiB of blanks in about 1 MB
     head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
             b"Content-Length: %d\r\n\r\n" % len(bomb))
-    server = raw(handler=_serve_body(head, iter([bomb])))
+    server = raw(handler=send_after_request(head, bomb))
     write_profiles(profiles_file, profile_yaml(server.url, retries=0))
 
     code, stdout, stderr, rss = run_measured(["eo", "get", "1"], installed_env, tmp_path)
@@ -484,7 +374,7 @@ def test_a_gzip_bomb_is_refused_in_bounded_memory(raw, profiles_file, installed_
 def test_a_huge_plain_answer_is_refused_in_bounded_memory(raw, profiles_file, installed_env, tmp_path) -> None:
     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
     chunks = iter([b'{"code": 200, "data": {"x": "'] + [b"a" * 65536] * (200 * 16))  # 200 MiB, no length
-    server = raw(handler=_serve_body(head, chunks))
+    server = raw(handler=send_after_request(head, chunks))
     write_profiles(profiles_file, profile_yaml(server.url, retries=0))
 
     code, stdout, stderr, rss = run_measured(["eo", "get", "1"], installed_env, tmp_path)
@@ -541,7 +431,7 @@ def test_malformed_headers_are_a_clean_outcome(raw, profiles_file, cli, headers:
         lines.append(f"Content-Length: {len(body)}")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace") if all(
         ord(c) < 256 for c in "".join(lines)) else ("\r\n".join(lines) + "\r\n\r\n").encode()
-    server = raw(handler=_serve_body(head, iter([body])))
+    server = raw(handler=send_after_request(head, body))
     write_profiles(profiles_file, profile_yaml(server.url, retries=1, timeout="{connect: 1, read: 2, total: 6}"))
 
     result = cli("eo", "get", "1")
@@ -596,7 +486,7 @@ def _storage_client(url: str, read: float = 1.0, total: float = 2.0) -> Any:
 def test_a_download_whose_headers_drip_ends_at_the_deadline(raw) -> None:
     from taskctl.errors import NetworkError
 
-    server = raw(handler=_drip(DRIPPED_HEADERS, 0.05))
+    server = raw(handler=drip(DRIPPED_HEADERS, 0.05))
     client = _storage_client(server.url)
 
     with pytest.raises(NetworkError, match="did not finish answering within 2 s"):
@@ -606,8 +496,8 @@ def test_a_download_whose_headers_drip_ends_at_the_deadline(raw) -> None:
 def test_a_download_body_dripping_below_the_floor_is_a_stall(raw) -> None:
     from taskctl.errors import NetworkError
 
-    def slowloris(conn: socket.socket, server: RawServer) -> None:  # 600 bytes every 0.9 s: never a read timeout
-        _read_request(conn, server)
+    def slowloris(conn: socket.socket, server: LoopbackServer) -> None:  # 600 bytes every 0.9 s: never a read timeout
+        read_request(conn, server)
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
         while not server.stop.wait(0.9):
             conn.sendall(b"x" * 600)
@@ -650,7 +540,7 @@ def _pairs(data: bytes) -> list[bytes]:
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "broken chunked encoding"),
 ], ids=["many-headers", "long-line", "bad-status", "garbage", "two-lengths", "bad-chunk"])
 def test_an_answer_that_is_not_http_is_exit_1_without_retries(raw, profiles_file, cli, head: bytes, what: str) -> None:
-    server = raw(handler=_serve_body(head, iter([b"{}"])))
+    server = raw(handler=send_after_request(head, b"{}"))
     write_profiles(profiles_file, profile_yaml(server.url, retries=2))
 
     result = cli("eo", "get", "1")

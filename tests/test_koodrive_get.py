@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import write_profiles
+from support import write_profiles
 
 from taskctl.providers.koodrive import SANDBOX_KDSTOKEN, SANDBOX_LOCKED_SHARE_ID, SANDBOX_SHARE_ID
 from taskctl.sandbox import SANDBOX_TOKEN

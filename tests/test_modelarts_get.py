@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write_profiles
+from support import write_profiles
+from support.loopback import Reply
 
 from taskctl.providers.modelarts import (
     SANDBOX_ACCESS_KEY,
@@ -169,36 +170,19 @@ def test_an_aksk_profile_signs_even_when_taskctl_token_is_set(cli, aksk_profile,
     assert headers["Authorization"].startswith("SDK-HMAC-SHA256 ") and "X-Auth-Token" not in headers
 
 
-def test_a_signature_echoed_by_the_server_is_hidden(cli, profiles_file, monkeypatch) -> None:
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Echo(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            body = json.dumps({"task_id": "t", "name": self.headers["Authorization"], "status": 2}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        write_profiles(profiles_file, "profiles:\n  ma:\n    provider: modelarts\n"
-                       f"    endpoint: http://127.0.0.1:{server.server_address[1]}\n    project_id: p\n"
-                       f"    access_key: {SANDBOX_ACCESS_KEY}\n")
-        monkeypatch.setenv("TASKCTL_SECRET_KEY", SANDBOX_SECRET_KEY)
-        for fmt in ("table", "tree", "yaml"):
-            result = cli("modelarts", "get", "t", "-o", fmt, "--debug")
-            assert result.exit_code == 0, result.stderr
-            assert "Signature=" not in result.stdout + result.stderr
-            assert "***" in result.stdout
-    finally:
-        server.shutdown()
+def test_a_signature_echoed_by_the_server_is_hidden(cli, serve, profiles_file, monkeypatch) -> None:
+    server = serve(lambda seen, _index: Reply(200, {"task_id": "t", "name": seen.headers["authorization"],
+                                                    "status": 2}))
+    write_profiles(profiles_file, "profiles:\n  ma:\n    provider: modelarts\n"
+                   f"    endpoint: {server.url}\n    project_id: p\n"
+                   f"    access_key: {SANDBOX_ACCESS_KEY}\n")
+    monkeypatch.setenv("TASKCTL_SECRET_KEY", SANDBOX_SECRET_KEY)
+    for fmt in ("table", "tree", "yaml"):
+        result = cli("modelarts", "get", "t", "-o", fmt, "--debug")
+        assert result.exit_code == 0, result.stderr
+        assert "Signature=" not in result.stdout + result.stderr
+        assert "***" in result.stdout
+    assert [seen.method for seen in server.requests] == ["GET"] * 3
 
 
 def test_network_and_configuration_failures(cli, sandbox, profiles_file, monkeypatch, closed_port) -> None:

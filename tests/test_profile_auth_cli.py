@@ -8,7 +8,8 @@ from pathlib import Path
 
 import keyring
 import pytest
-from conftest import _reset_keyring, write_profiles
+from support import reset_keyring as _reset_keyring
+from support import write_profiles
 
 from taskctl.sandbox import SANDBOX_TOKEN
 

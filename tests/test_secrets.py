@@ -10,9 +10,9 @@ from pathlib import Path
 
 import keyring
 import pytest
-from conftest import _reset_keyring, write_profiles
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
+from support import reset_keyring, write_profiles
 
 from taskctl.sandbox import SANDBOX_TOKEN
 
@@ -27,7 +27,7 @@ SECRETS = (ENV_TOKEN, FILE_TOKEN, KEYRING_TOKEN)
 def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
     """A machine without any keyring backend."""
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    _reset_keyring()
+    reset_keyring()
 
 
 def _profile(sandbox, name: str = "local", token: str | None = None) -> str:  # type: ignore[no-untyped-def]

@@ -4,11 +4,9 @@ sandbox-side verifier, down to a real HTTP round trip through requests."""
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -17,6 +15,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.loopback import LoopbackServer, Reply, Seen
 
 from taskctl.providers.modelarts.signing import ALGORITHM, DATE_HEADER, sign_request, verify_request
 
@@ -480,32 +479,15 @@ def test_property_verify_accepts_sign(segments: list[str], query: list[tuple[str
 # --- a real round trip: requests -> http.server -> verify_request --------------------------------------------------
 
 
-class _VerifyingHandler(BaseHTTPRequestHandler):
-    def _handle(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        verdict = verify_request(self.command, self.path, dict(self.headers.items()), body, _secrets)
-        payload = json.dumps({"verdict": verdict, "host": self.headers["Host"]}).encode()
-        self.send_response(200 if verdict is None else 401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _handle
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        pass
+def _verifying(seen: Seen, _index: int) -> Reply:
+    """The verifier's verdict on the request as it arrived (headers in the case and order sent)."""
+    verdict = verify_request(seen.method, seen.path, dict(seen.raw_headers), seen.body, _secrets)
+    return Reply(200 if verdict is None else 401, {"verdict": verdict, "host": seen.headers["host"]})
 
 
 @pytest.fixture
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _VerifyingHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+def server(serve: Callable[..., LoopbackServer]) -> str:
+    return serve(_verifying).url
 
 
 WIRE_CASES = [

@@ -8,8 +8,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
-from conftest import write_profiles
+from support import write_profiles
 
+from taskctl.commands.watch.loop import Pacing, WatchOutcome, WatchPolicy, watch
+from taskctl.commands.watch.view import LiveView, PlainReporter, live_capable, watch_display
 from taskctl.context import AppContext
 from taskctl.errors import (
     AuthError,

@@ -61,19 +61,17 @@ poll, e.g. ``lambda poll: running if poll < 3 else published``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
 from taskctl.providers.eo.seeds import advancing_tasks, seed_tasks
 from taskctl.sandbox import SANDBOX_TOKEN
+from taskctl.sandbox.seeds import SeedBook, gateway_faults
 from taskctl.sandbox.server import (
     Request,
     Response,
     Route,
-    gateway_page,
-    html_response,
     json_object,
     json_response,
     text_response,
@@ -103,17 +101,17 @@ def error(code: int, message: str, http_status: int = 200) -> Response:
 
 def _faults() -> dict[int, EoSeed]:
     """The fault-injection ids (see the module docstring)."""
+    gateway = gateway_faults(REDIRECT_TARGET)
     return {
         9401: error(403, "Forbidden: no access to this project", http_status=403),
         9500: error(500, "Server internal error", http_status=500),
-        9502: html_response(502, gateway_page(502, "Bad Gateway")),
-        9503: html_response(503, gateway_page(503, "Service Temporarily Unavailable"),
-                            (("Retry-After", "1"),)),
+        9502: gateway["502"],
+        9503: gateway["503"],
         9200: error(500, "Server internal error"),
         9001: lambda _poll: Response(200, document_example()[: len(document_example()) // 2]),
         9002: json_response(200, {"code": 200, "message": "OK", "data": [1, 2, 3]}),
         9003: text_response(200, "OK"),
-        9301: html_response(302, gateway_page(302, "Found"), (("Location", REDIRECT_TARGET),)),
+        9301: gateway["redirect"],
     }
 
 
@@ -135,12 +133,11 @@ class EoApi:
     """One sandbox's EO service: seeds (its own copy) and per-task poll counts."""
 
     def __init__(self) -> None:
-        self._seeds: dict[int, EoSeed] = {702: lambda _poll: document_example()}
-        self._seeds.update(seed_tasks())
-        self._seeds.update(advancing_tasks())
-        self._seeds.update(_faults())
-        self._polls: dict[int, int] = {}
-        self._lock = threading.Lock()
+        seeds: dict[int, EoSeed] = {702: lambda _poll: document_example()}
+        seeds.update(seed_tasks())
+        seeds.update(advancing_tasks())
+        seeds.update(_faults())
+        self._seeds: SeedBook[int, EoResult] = SeedBook(seeds)
 
     def routes(self) -> list[Route]:
         """The one route of this API."""
@@ -150,9 +147,7 @@ class EoApi:
         """Serve ``seed`` for ``task_id`` from now on (replacing any seed; poll count restarts)."""
         if not is_long(task_id):
             raise ValueError(f"EO task ids are Java Longs, not {task_id!r}")
-        with self._lock:
-            self._seeds[task_id] = seed
-            self._polls.pop(task_id, None)
+        self._seeds.put(task_id, seed)
 
     def task_detail(self, request: Request) -> Response:
         """``POST /processtask/query/task/detail``."""
@@ -170,9 +165,5 @@ class EoApi:
 
     def _answer(self, task_id: int) -> Response:
         """The seed's answer for ``task_id``, counting the poll."""
-        with self._lock:
-            seed = self._seeds.get(task_id)
-            if seed is None:
-                return error(404, "Task not found")
-            poll = self._polls[task_id] = self._polls.get(task_id, 0) + 1
-        return _to_response(seed(poll) if callable(seed) else seed)
+        result = self._seeds.poll(task_id)
+        return error(404, "Task not found") if result is None else _to_response(result)

@@ -95,7 +95,6 @@ and close the connection (a download that breaks mid-body).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -111,13 +110,12 @@ from taskctl.providers.koodrive.seeds import (
     task_info,
 )
 from taskctl.sandbox import SANDBOX_TOKEN
+from taskctl.sandbox.seeds import SeedBook, gateway_faults
 from taskctl.sandbox.server import (
     Mount,
     Request,
     Response,
     Route,
-    gateway_page,
-    html_response,
     json_object,
     json_response,
 )
@@ -160,14 +158,11 @@ def _faults() -> dict[str, KooDriveSeed]:
     return {
         "fault-500": json_response(500, {"code": "13000999", "msg": "internal error"}),
         "fault-200-error": json_response(200, {"code": "13000999", "msg": "internal error"}),
-        "fault-502": html_response(502, gateway_page(502, "Bad Gateway")),
-        "fault-503": html_response(503, gateway_page(503, "Service Temporarily Unavailable"),
-                                   (("Retry-After", "1"),)),
         "fault-truncated": Response(200, pending[: len(pending) // 2]),
         "fault-no-info": json_response(200, {"code": "0", "msg": "success"}),
         "fault-null-info": json_response(200, {"code": "0", "msg": "success", "taskInfo": None}),
         "fault-wrong-shape": json_response(200, {"code": "0", "msg": "success", "taskInfo": [1, 2, 3]}),
-        "fault-redirect": html_response(302, gateway_page(302, "Found"), (("Location", REDIRECT_TARGET),)),
+        **{f"fault-{name}": answer for name, answer in gateway_faults(REDIRECT_TARGET).items()},
     }
 
 
@@ -294,10 +289,11 @@ class KooDriveApi:
         open_share: dict[str, KooDriveSeed] = {"task-advancing": advancing}
         open_share.update(seed_tasks())
         open_share.update(_faults())
-        self._shares: dict[str, dict[str, KooDriveSeed]] = {
-            SANDBOX_SHARE_ID: open_share,
-            SANDBOX_LOCKED_SHARE_ID: dict(locked_seed_tasks()),
-        }
+        seeds = {(SANDBOX_SHARE_ID, task): seed for task, seed in open_share.items()}
+        seeds.update({(SANDBOX_LOCKED_SHARE_ID, task): seed for task, seed in locked_seed_tasks().items()})
+        self._seeds: SeedBook[tuple[str, str], KooDriveResult] = SeedBook(seeds)
+        self._lock = self._seeds.lock
+        self._shares = {SANDBOX_SHARE_ID, SANDBOX_LOCKED_SHARE_ID}
         self._kdstokens = {SANDBOX_LOCKED_SHARE_ID: SANDBOX_KDSTOKEN}
         # Zipped on first download: zipfile is not worth importing for a CLI command that only gets.
         self._downloads: dict[str, bytes | Response | tuple[tuple[str, str], ...]] = {
@@ -306,8 +302,6 @@ class KooDriveApi:
         self._downloads["expired"] = _obs_error(403, "AccessDenied", "Request has expired", "expired.zip")
         self._modified: dict[str, str] = {}  # Last-Modified of packages added at runtime
         self._breaks: dict[str, list[int]] = {}
-        self._polls: dict[tuple[str, str], int] = {}
-        self._lock = threading.Lock()
 
     def routes(self) -> list[Route]:
         """The one route of this API (relative to ``/koodrive``)."""
@@ -322,10 +316,9 @@ class KooDriveApi:
         pair = (SANDBOX_SHARE_ID, task_id) if isinstance(task_id, str) else task_id
         if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(part, str) and part for part in pair)):
             raise ValueError(f"KooDrive task ids are non-empty strings (or (shareId, taskId)), not {task_id!r}")
-        share_id, task = pair
         with self._lock:
-            self._shares.setdefault(share_id, {})[task] = seed
-            self._polls.pop((share_id, task), None)
+            self._shares.add(pair[0])
+        self._seeds.put(pair, seed)
 
     def add_download(self, name: str, data: bytes | Response) -> None:
         """Serve ``data`` as ``/downloads/<name>.zip`` from now on."""
@@ -353,17 +346,14 @@ class KooDriveApi:
         if kdstoken is not None and not isinstance(kdstoken, str):
             return invalid_parameters()
         with self._lock:
-            share = self._shares.get(share_id)
-            if share is None:
-                return not_found()
+            known = share_id in self._shares
             required = self._kdstokens.get(share_id)
-            if required is not None and kdstoken != required:
-                return no_permission()
-            seed = share.get(task_id)
-            if seed is None:
-                return not_found()
-            poll = self._polls[share_id, task_id] = self._polls.get((share_id, task_id), 0) + 1
-        return _to_response(seed(poll) if callable(seed) else seed, request.base_url)
+        if not known:
+            return not_found()
+        if required is not None and kdstoken != required:
+            return no_permission()
+        result = self._seeds.poll((share_id, task_id))
+        return not_found() if result is None else _to_response(result, request.base_url)
 
     def download(self, request: Request) -> Response:
         """``GET /downloads/<name>.zip``: a package, or an object-storage error."""

@@ -78,7 +78,6 @@ count (1 on the first request) and returning one.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -93,7 +92,8 @@ from taskctl.providers.modelarts import (
 )
 from taskctl.providers.modelarts.seeds import DOC_TASK_ID, FILE_SEEDS, advancing, advancing_fail, seed_tasks
 from taskctl.sandbox import SANDBOX_TOKEN
-from taskctl.sandbox.server import Request, Response, Route, gateway_page, html_response, json_response
+from taskctl.sandbox.seeds import SeedBook, gateway_faults
+from taskctl.sandbox.server import Request, Response, Route, json_response
 
 DETAIL_PATH = "/v2/{project_id}/processor-tasks/{task_id}"
 FORBIDDEN_TASK_ID = "task-forbidden"
@@ -132,13 +132,10 @@ def _faults() -> dict[str, ModelArtsSeed]:
     return {
         FORBIDDEN_TASK_ID: error(403, "ModelArts.0201", "Forbidden."),
         "fault-500": error(500, "ModelArts.0010", "Internal server error."),
-        "fault-502": html_response(502, gateway_page(502, "Bad Gateway")),
-        "fault-503": html_response(503, gateway_page(503, "Service Temporarily Unavailable"),
-                                   (("Retry-After", "1"),)),
         "fault-truncated": lambda _poll: Response(200, document_example()[: len(document_example()) // 2]),
         "fault-array": json_response(200, [{"task_id": "fault-array", "status": 2}]),
         "fault-empty": Response(200, b""),
-        "fault-redirect": html_response(302, gateway_page(302, "Found"), (("Location", REDIRECT_TARGET),)),
+        **{f"fault-{name}": answer for name, answer in gateway_faults(REDIRECT_TARGET).items()},
     }
 
 
@@ -193,13 +190,12 @@ class ModelArtsApi:
     """One sandbox's ModelArts service: seeds (its own copy) and per-task poll counts."""
 
     def __init__(self) -> None:
-        self._seeds: dict[str, ModelArtsSeed] = {task_id: _file_seed(name) for task_id, name in FILE_SEEDS.items()}
-        self._seeds.update(seed_tasks())
-        self._seeds["task-advancing"] = advancing
-        self._seeds["task-advancing-fail"] = advancing_fail
-        self._seeds.update(_faults())
-        self._polls: dict[str, int] = {}
-        self._lock = threading.Lock()
+        seeds: dict[str, ModelArtsSeed] = {task_id: _file_seed(name) for task_id, name in FILE_SEEDS.items()}
+        seeds.update(seed_tasks())
+        seeds["task-advancing"] = advancing
+        seeds["task-advancing-fail"] = advancing_fail
+        seeds.update(_faults())
+        self._seeds: SeedBook[str, ModelArtsResult] = SeedBook(seeds)
 
     def routes(self) -> list[Route]:
         """The one route of this API (relative to ``/modelarts``)."""
@@ -209,9 +205,7 @@ class ModelArtsApi:
         """Serve ``seed`` for ``task_id`` from now on (replacing any seed; poll count restarts)."""
         if not isinstance(task_id, str) or not task_id:
             raise ValueError(f"ModelArts task ids are non-empty strings, not {task_id!r}")
-        with self._lock:
-            self._seeds[task_id] = seed
-            self._polls.pop(task_id, None)
+        self._seeds.put(task_id, seed)
 
     def task_detail(self, request: Request) -> Response:
         """``GET /v2/{project_id}/processor-tasks/{task_id}``, every answer with an ``X-Request-Id``."""
@@ -226,9 +220,7 @@ class ModelArtsApi:
         task_id = unquote(request.params["task_id"])
         if project_id != SANDBOX_PROJECT_ID:
             return error(404, "ModelArts.0104", f"Project {project_id} not found.")
-        with self._lock:
-            seed = self._seeds.get(task_id)
-            if seed is None:
-                return error(404, "ModelArts.4352", f"Processor task {task_id} not found.")
-            poll = self._polls[task_id] = self._polls.get(task_id, 0) + 1
-        return _to_response(seed(poll) if callable(seed) else seed)
+        result = self._seeds.poll(task_id)
+        if result is None:
+            return error(404, "ModelArts.4352", f"Processor task {task_id} not found.")
+        return _to_response(result)
