@@ -15,11 +15,13 @@ class TruncatedBodyError(ResponseError):
 
 def network_error(profile: Profile, host: str, exc: Exception) -> TaskctlError:
     """The TaskctlError for a requests exception raised while sending to ``host``."""
-    import requests
-    from urllib3.exceptions import ReadTimeoutError
+    return _setup_error(host, exc) or _wire_error(profile, host, exc)
 
-    chain = list(chain_of(exc))
-    timeouts = profile.timeouts
+
+def _setup_error(host: str, exc: Exception) -> TaskctlError | None:
+    """TLS and proxy problems: what stands between taskctl and the host."""
+    import requests
+
     if isinstance(exc, requests.exceptions.SSLError):
         reason = root_cause(exc)
         if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate" in reason.lower():
@@ -36,12 +38,21 @@ def network_error(profile: Profile, host: str, exc: Exception) -> TaskctlError:
     if isinstance(exc, requests.exceptions.ProxyError):
         return NetworkError(f"cannot reach {host} through the proxy (from $HTTPS_PROXY, $HTTP_PROXY or "
                             f"$ALL_PROXY): {root_cause(exc)}", "check the proxy, or set $NO_PROXY for this host")
+    return None
+
+
+def _wire_error(profile: Profile, host: str, exc: Exception) -> TaskctlError:
+    """Timeouts, broken or malformed answers, refused connections."""
+    import requests
+    from urllib3.exceptions import ReadTimeoutError
+
+    chain = list(chain_of(exc))
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return NetworkError(f"timed out connecting to {host} after {timeouts.connect:g} s",
+        return NetworkError(f"timed out connecting to {host} after {profile.timeouts.connect:g} s",
                             "check the endpoint and your network, or raise `timeout:` in the profile")
     if isinstance(exc, requests.exceptions.Timeout) or any(isinstance(e, ReadTimeoutError) for e in chain):
         # A stall in the middle of the body surfaces as a ConnectionError wrapping ReadTimeoutError.
-        return NetworkError(f"{host} did not answer within {timeouts.read:g} s",
+        return NetworkError(f"{host} did not answer within {profile.timeouts.read:g} s",
                             "the service may be overloaded; retry later or raise `timeout:` in the profile")
     if isinstance(exc, requests.exceptions.ContentDecodingError):
         return ResponseError(f"{host} sent an answer whose compression is broken")
