@@ -34,16 +34,21 @@ TimeoutOpt = Annotated[float | None, typer.Option(
     "--timeout", metavar="SECONDS",
     help="Give up after this many seconds (exit 8, the last task seen printed); 0 checks once. "
          "Default: wait until the task ends.", show_default=False)]
-ShareIdOpt = Annotated[str | None, typer.Option(
-    "--share-id", metavar="ID", help="Share the tasks belong to (default: the profile's share_id).")]
-KdsTokenOpt = Annotated[str | None, typer.Option(
-    "--kdstoken", metavar="TOKEN", envvar="TASKCTL_KDSTOKEN", show_envvar=True,
-    help="Temporary share token, for shares that require one (the variable keeps it out of `ps` and shell "
-         "history).")]
-TraceIdOpt = Annotated[str | None, typer.Option(
-    "--trace-id", metavar="ID", help="Send this X-Traceid header (for KooDrive support).")]
-ProjectIdOpt = Annotated[str | None, typer.Option(
-    "--project-id", metavar="ID", help="Project of the tasks (default: the profile's project_id).")]
+DownloadTaskArg = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task whose files to download.",
+                                                show_default=False)]
+DestOpt = Annotated[str | None, typer.Option(
+    "--dest", metavar="PATH", show_default=False,
+    help="An existing folder (the file is named as the server suggests) or the file to write. "
+         "Default: the current folder.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
+WaitOpt = Annotated[bool, typer.Option("--wait", help="Watch the task until it ends, then download its files.")]
+WaitIntervalOpt = Annotated[float | None, typer.Option(
+    "--interval", metavar="SECONDS", show_default=False,
+    help=f"With --wait: seconds between polls. Default: {DEFAULT_INTERVAL:g}.")]
+WaitTimeoutOpt = Annotated[float | None, typer.Option(
+    "--timeout", metavar="SECONDS", show_default=False,
+    help="With --wait: give up after this many seconds (exit 8, nothing downloaded). "
+         "Default: wait until the task ends.")]
 TaskIdsArg = Annotated[list[str], typer.Argument(metavar="TASK_ID...", help="One or more task ids.",
                                                  show_default=False)]
 

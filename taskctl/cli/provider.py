@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from taskctl.cli.boundary import run_get_command, run_watch_command
+from taskctl.cli.boundary import run_command, run_get_command, run_watch_command
 from taskctl.cli.options import (
     DEFAULT_INTERVAL,
     ConfigOpt,
     DebugOpt,
+    DestOpt,
+    DownloadTaskArg,
+    ForceOpt,
     IntervalOpt,
     JsonOpt,
     OutputFormat,
@@ -22,8 +25,15 @@ from taskctl.cli.options import (
     TaskIdArg,
     TaskIdsArg,
     TimeoutOpt,
+    WaitIntervalOpt,
+    WaitOpt,
+    WaitTimeoutOpt,
 )
 from taskctl.providers.spec import CliOption, FetchOptions, ProviderSpec
+
+if TYPE_CHECKING:
+    from taskctl.context import AppContext
+    from taskctl.errors import ExitCode
 
 
 def provider_app(spec: ProviderSpec) -> typer.Typer:
@@ -31,9 +41,7 @@ def provider_app(spec: ProviderSpec) -> typer.Typer:
     app.command("get", help=spec.help.get)(_get_command(spec))
     app.command("watch", help=spec.help.watch)(_watch_command(spec))
     if spec.downloads:
-        from taskctl.cli.download import download
-
-        app.command("download", help=spec.help.download)(download)
+        app.command("download", help=spec.help.download)(_download_command(spec))
     return app
 
 
@@ -57,6 +65,22 @@ def _watch_command(spec: ProviderSpec) -> Callable[..., None]:
                           config=config, debug=debug)
 
     return with_provider_options(watch, spec.options_for("watch"))
+
+
+def _download_command(spec: ProviderSpec) -> Callable[..., None]:
+    def download(ctx: typer.Context, task_id: DownloadTaskArg, dest: DestOpt = None, force: ForceOpt = False,
+                 wait: WaitOpt = False, interval: WaitIntervalOpt = None, timeout: WaitTimeoutOpt = None,
+                 profile: ProfileOpt = None, config: ConfigOpt = None, debug: DebugOpt = False,
+                 **options: str | None) -> None:
+        def action(app: AppContext) -> ExitCode:
+            from taskctl.commands.download import DownloadOptions, run
+
+            return run(app, DownloadOptions(spec.name, task_id, profile, dest, force, provider_options(spec, options),
+                                            wait, interval, timeout))
+
+        run_command(ctx, action, config=config, debug=debug)
+
+    return with_provider_options(download, spec.options_for("download"))
 
 
 def provider_options(spec: ProviderSpec, given: dict[str, str | None]) -> FetchOptions:
