@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 # What RFC 3986 allows in a URL, and non-ASCII text (IRIs); bidi controls are refused separately.
 _URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%\u00a0-\U0010ffff]+")
 _BIDI = "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069"  # marks, embeddings, overrides, isolates
-_UNSAFE = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}\\u2028\\u2029]")
+UNSAFE_CHARACTERS = f"\\x00-\\x1f\\x7f-\\x9f{_BIDI}\\u2028\\u2029"
+"""The characters a terminal acts on or that disguise text (a regex character-class body): C0, DEL, C1, bidi
+controls, line and paragraph separators. Views show them visibly; file names replace them."""
+_UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
 ESCAPE_IN_QUOTES = re.compile(f"[\\x7f-\\x9f{_BIDI}\\u2028\\u2029]")
 """What a JSON or YAML emitter may leave raw inside a quoted string although a terminal acts on it (they escape
 C0 themselves): such text is written as ``\\uXXXX`` escapes, which read back as the same string."""

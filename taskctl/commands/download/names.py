@@ -12,14 +12,14 @@ from urllib.parse import unquote, urlsplit
 
 from taskctl.errors import TaskctlError, UsageError
 from taskctl.providers.files import RemoteFile
+from taskctl.render.safe import UNSAFE_CHARACTERS
 
 PART_SUFFIX = ".part"
 META_SUFFIX = ".meta"  # <name>.part.meta: the version the .part holds
 MAX_NAME_BYTES = 200  # file systems allow 255; leave room for ".part" and an editor's backup suffix
-# Characters never kept in a file name: control characters (C0, DEL, C1), bidi overrides and line
-# separators (they disguise a name on screen), and what Windows forbids.
-_UNSAFE_IN_NAME = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029"
-                             '<>:"|?*]')
+# Characters never kept in a file name: those unsafe on a terminal (they disguise a name on screen), and what
+# Windows forbids.
+_UNSAFE_IN_NAME = re.compile(f'[{UNSAFE_CHARACTERS}<>:"|?*]')
 _WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)),
                                *(f"LPT{n}" for n in range(1, 10))})
 
