@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -21,6 +20,7 @@ from taskctl.http import failures
 from taskctl.http.deadline import Deadline, Watchdog, budget_end
 from taskctl.http.destination import Origin, UnusableURL, byte_count, check_characters, judge, proxies_for
 from taskctl.http.destination import host_port as _host_port
+from taskctl.http.reach import AnywhereReach, EndpointReach, Reach
 from taskctl.http.redact import Redactor, redact_query, redact_signature_params, secret_query_values
 from taskctl.http.session import POOL_SIZE as POOL_SIZE
 
@@ -68,6 +68,7 @@ class HttpClient:
 
         spec = providers.get(self.profile.provider)
         self._secret_headers = SECRET_HEADERS | spec.secret_header_names(self.profile.settings)
+        self._reach: Reach = EndpointReach(self.profile) if self.credentials else AnywhereReach()
         _import_http_stack()
 
     @property
@@ -135,7 +136,7 @@ class HttpClient:
 
     def _exchange(self, method: str, url: str, headers: Mapping[str, str], data: bytes | None,
                   sign: Signer | None, *, stream: bool = False) -> requests.Response:
-        self._check_no_secrets(headers)
+        self._reach.check_headers(headers, self._secret_headers)
         self._note_url_secrets(url)
         self._check_first_destination(url)
         end = self._end_of_request()
@@ -145,7 +146,7 @@ class HttpClient:
             if not response.is_redirect:
                 return response
             url = self._redirect_target(url, response)
-        raise ResponseError(f"too many redirects from {self.profile.endpoint if self.credentials else _host_port(url)}")
+        raise ResponseError(f"too many redirects from {self._reach.name(url)}")
 
     def _end_of_request(self) -> float:
         """When this request must be over: the profile's deadline, or sooner within a time budget."""
@@ -235,10 +236,7 @@ class HttpClient:
         from requests.utils import select_proxy
 
         proxies = proxies_for(origin, url)
-        if self.credentials and origin.scheme == "http" and select_proxy(url, proxies):
-            raise ConfigError(f"refusing to send credentials over plain http through a proxy (from $HTTP_PROXY or "
-                              f"$ALL_PROXY) to {origin}",
-                              f"use an https:// endpoint, or add {origin.host} to $NO_PROXY")
+        self._reach.check_proxy(origin, bool(select_proxy(url, proxies)))
         return proxies
 
     def _failure(self, exc: requests.RequestException | None, host: str, deadline: Deadline,
@@ -263,28 +261,13 @@ class HttpClient:
 
     # --- destinations -----------------------------------------------------------------------------------
 
-    @cached_property
-    def _endpoint_origin(self) -> Origin:
-        """The one origin a client with credentials sends to (judged once)."""
-        try:
-            return judge(self.profile.endpoint)
-        except UnusableURL as exc:
-            raise ConfigError(f"profile '{self.profile.name}': the endpoint is not a usable URL: {exc}",
-                              f"fix `endpoint:` in {self.profile.source}") from None
-
     def _check_first_destination(self, url: str) -> None:
         try:
             origin = judge(url)
         except UnusableURL as exc:
-            if self.credentials:
-                self._endpoint_origin  # noqa: B018 - raises the ConfigError of a bad endpoint
-            raise ResponseError(f"taskctl does not send requests to this URL: {exc}") from None
-        if not self.credentials:
-            return  # nothing secret travels: plain http is the storage host's choice
-        if origin.scheme == "http" and not origin.loopback and not self.profile.allow_http:
-            raise ConfigError(f"refusing to send credentials over plain http to {origin.host}",
-                              f"use an https:// endpoint, or set `allow_http: true` in profile "
-                              f"'{self.profile.name}' if you accept the risk")
+            self._reach.check_first(url, None, exc)
+            return
+        self._reach.check_first(url, origin, None)
 
     def _check_prepared(self, url: str, prepared_url: str) -> Origin:
         """The origin the socket will open to: the same for the URL we judged and the one requests prepared,
@@ -295,9 +278,7 @@ class HttpClient:
             raise ResponseError(f"taskctl does not send requests to this URL: {exc}") from None
         if origin != judge(url):
             raise ResponseError("taskctl does not send requests to this URL: URL parsers read its host differently")
-        if self.credentials and origin != self._endpoint_origin:
-            raise ResponseError(f"refusing to send credentials to {origin}, which is not the endpoint's host",
-                                "if that host is the real API, use it as the profile's endpoint")
+        self._reach.check_origin(origin)
         return origin
 
     def _redirect_target(self, url: str, response: requests.Response) -> str:
@@ -314,17 +295,8 @@ class HttpClient:
             raise ResponseError(f"{_host_port(url)} redirected to a URL taskctl does not follow: {exc}") from None
         self._note_url_secrets(target)
         self._trace(f"< redirect to {redact_query(target)}")
-        if self.credentials and origin != judge(url):
-            raise ResponseError(f"the service redirected to another host ({origin}); "
-                                "taskctl does not send credentials there",
-                                "if that host is the real API, use it as the profile's endpoint")
+        self._reach.check_redirect(origin, judge(url))
         return target
-
-    def _check_no_secrets(self, headers: Mapping[str, str]) -> None:
-        if not self.credentials:
-            secret = sorted(name for name in headers if name.lower() in self._secret_headers)
-            if secret:  # a bug, not a user error: this client may send requests anywhere
-                raise ValueError(f"a client without credentials may not send {', '.join(secret)}")
 
     def _note_url_secrets(self, url: str | None) -> None:
         """A pre-signed URL's signature is a secret: hide it wherever it shows up (traces, errors)."""
