@@ -1,12 +1,15 @@
-"""AppContext: the streams, settings and lazily built services one invocation shares.
+"""AppContext: the streams, clocks, settings and lazily built services one invocation shares.
 
-The root Typer callback builds one into ``ctx.obj``; tests can build one by hand.
+The root Typer callback builds one into ``ctx.obj`` (``cli.boundary.new_context``); tests can build one by hand.
+Commands read the environment, standard input, the time and the sleep from here, never from ``os``, ``sys`` or
+``time``: a test hands in a fake clock and a watch of minutes takes milliseconds.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,6 +21,8 @@ from taskctl.render.safe import inert
 from taskctl.secrets import Secret, SecretResolver
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
 
     from taskctl.http import HttpClient, Redactor
@@ -25,6 +30,16 @@ if TYPE_CHECKING:
 
 
 PIPE_WIDTH = 200
+
+ErrorReporter = Callable[["AppContext", TaskctlError], None]
+"""Shows an error that does not end the command (one task of several, a watch's verdict): the CLI boundary's."""
+
+
+def wall_clock() -> datetime:
+    """Now, in UTC (for ages such as "3 min ago")."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,12 @@ class AppContext:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     config_path: Path | None = None
     debug: bool = False
+    stdin: TextIO | None = field(default_factory=lambda: sys.stdin)  # None: started with stdin closed
+    clock: Callable[[], float] = time.monotonic  # seconds, for intervals and timeouts
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], datetime] = wall_clock
+    reporter: ErrorReporter | None = None  # None (a context built by hand): errors are only kept in `reported`
+    reported: list[TaskctlError] = field(default_factory=list)
     _store: ProfileStore | None = None
     _stdout_console: Console | None = None
     _stderr_console: Console | None = None
@@ -96,18 +117,16 @@ class AppContext:
 
     # --- messages on stderr -------------------------------------------------------------------------
     def warn(self, message: str) -> None:
-        self._message("warning", "yellow", message)
+        self.stderr_line("warning", "yellow", message)
 
     def report(self, error: TaskctlError) -> None:
-        """Print an error as one or two plain lines: what failed, then what to do (Ctrl-C is not an error)."""
-        from taskctl.errors import ExitCode
+        """Hand on an error that does not end the command (the reporter prints it now, in output order)."""
+        self.reported.append(error)
+        if self.reporter is not None:
+            self.reporter(self, error)
 
-        interrupted = error.exit_code == ExitCode.INTERRUPTED
-        self._message(None if interrupted else "error", "red", error.message)
-        if error.hint:
-            self._message(None, "", error.hint)
-
-    def _message(self, label: str | None, style: str, text: str) -> None:
+    def stderr_line(self, label: str | None, style: str, text: str) -> None:
+        """``taskctl: <label>: text`` on stderr, redacted and inert (label in ``style`` on a terminal)."""
         clean = inert(self.redact(text))
         if self.is_terminal(self.stderr):
             from rich.text import Text

@@ -30,8 +30,6 @@ from taskctl.providers.koodrive import SANDBOX_SHARE_ID
 from taskctl.providers.modelarts import SANDBOX_PROJECT_ID
 from taskctl.sandbox import SANDBOX_TOKEN, RunningSandbox
 from taskctl.sandbox.server import html_response, json_response
-from taskctl.watch import Pacing, WatchOutcome, WatchPolicy, watch
-from taskctl.watch_view import LiveView, PlainReporter, live_capable, watch_display
 
 RATE_LIMITED = RateLimitError("eo task 1: 127.0.0.1 is rate limiting requests (HTTP 429), still after retries")
 
@@ -409,7 +407,7 @@ def test_transient_errors_are_warnings_then_the_timeout(cli: Callable, sandbox: 
 
 
 def test_the_cli_default_interval_is_the_loops() -> None:
-    from taskctl import watch as watch_module
     from taskctl.cli import options
+    from taskctl.commands.watch import loop as watch_module
 
     assert options.DEFAULT_INTERVAL == watch_module.DEFAULT_INTERVAL == WatchPolicy().interval

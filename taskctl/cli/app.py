@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 
@@ -10,7 +9,7 @@ import typer
 
 from taskctl import __version__, providers
 from taskctl.cli import auth, profile, sandbox
-from taskctl.cli.boundary import _interrupted
+from taskctl.cli.boundary import _interrupted, new_context
 from taskctl.cli.options import ConfigOpt, DebugOpt
 from taskctl.cli.provider import provider_app
 from taskctl.output_streams import settle, standard_stream
@@ -49,9 +48,7 @@ def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
 ) -> None:
-    from taskctl.context import AppContext
-
-    ctx.obj = AppContext(environ=dict(os.environ), config_path=config, debug=debug)
+    new_context(ctx, config, debug)
 
 
 app = build_app()

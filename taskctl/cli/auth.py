@@ -22,10 +22,10 @@ NameArg = typer.Argument(..., metavar="NAME", autocompletion=complete_profile, h
 def login(ctx: typer.Context, name: str = NameArg, config: ConfigOpt = None) -> None:
     """Store the profile's secret in the keyring (prompted without echo, or read from stdin)."""
 
-    def action(app_context: AppContext) -> None:
-        from taskctl.auth import login as run
+    def action(app_context: AppContext) -> ExitCode:
+        from taskctl.commands.auth import LoginOptions, run_login
 
-        run(app_context, name)
+        return run_login(app_context, LoginOptions(name))
 
     run_command(ctx, action, config=config)
 
@@ -34,10 +34,10 @@ def login(ctx: typer.Context, name: str = NameArg, config: ConfigOpt = None) -> 
 def logout(ctx: typer.Context, name: str = NameArg, config: ConfigOpt = None) -> None:
     """Remove the profile's secret from the keyring."""
 
-    def action(app_context: AppContext) -> None:
-        from taskctl.auth import logout as run
+    def action(app_context: AppContext) -> ExitCode:
+        from taskctl.commands.auth import LogoutOptions, run_logout
 
-        run(app_context, name)
+        return run_logout(app_context, LogoutOptions(name))
 
     run_command(ctx, action, config=config)
 
@@ -50,8 +50,8 @@ def status(ctx: typer.Context, config: ConfigOpt = None) -> None:
     """
 
     def action(app_context: AppContext) -> ExitCode:
-        from taskctl.auth import status as run
+        from taskctl.commands.auth import StatusOptions, run_status
 
-        return run(app_context)
+        return run_status(app_context, StatusOptions())
 
     run_command(ctx, action, config=config)

@@ -18,14 +18,30 @@ if TYPE_CHECKING:
     from taskctl.providers.spec import FetchOptions
 
 
+ContextFactory = Callable[..., "AppContext"]
+"""Builds the AppContext from keyword arguments (environ, stdin, config_path, debug): ``AppContext`` itself.
+A test hands another one to the runner as ``obj`` (e.g. with a fake clock and sleep): ``new_context`` calls it."""
+
+
+def new_context(ctx: typer.Context, config: Path | None = None, debug: bool = False) -> AppContext:
+    """The AppContext of this invocation, in the root ``ctx.obj``: the real environment, stdin, clock and sleep,
+    and this module's ``report`` as its reporter (errors are printed here and nowhere else)."""
+    from taskctl.context import AppContext
+
+    root = ctx.find_root()
+    factory: ContextFactory = root.obj if callable(root.obj) else AppContext
+    app = factory(environ=dict(os.environ), stdin=sys.stdin, config_path=config, debug=debug)
+    app.reporter = report
+    root.obj = app
+    return app
+
+
 def app_context(ctx: typer.Context, config: Path | None = None, debug: bool = False) -> AppContext:
     """The AppContext the root callback built, with options given after the subcommand applied."""
     from taskctl.context import AppContext
 
     root = ctx.find_root()
-    if not isinstance(root.obj, AppContext):
-        root.obj = AppContext(environ=dict(os.environ))
-    app = root.obj
+    app = root.obj if isinstance(root.obj, AppContext) else new_context(ctx)
     if config is not None:
         app.config_path = config
     app.debug = app.debug or debug
@@ -41,41 +57,56 @@ def run_command(ctx: typer.Context, action: Callable[[AppContext], ExitCode | No
     try:
         with raising():
             code = action(app) or ExitCode.OK
-    except TaskctlError as error:
-        if app.debug:
-            _print_traceback(app)
-        app.report(error)
-        code = error.exit_code
     except KeyboardInterrupt:
         _interrupted()
     except BrokenPipeError:  # a write that bypassed the reader-safe streams (see output_streams)
         silence(app.stdout)
         code = ExitCode.OK
-    except OSError as error:  # writing the output failed: a full disk, a closed terminal
-        app.report(TaskctlError(f"cannot write the output: {error.strerror or error}"))
-        code = ExitCode.FAILURE
-    except UnicodeEncodeError as error:
-        app.report(TaskctlError(f"cannot write the output in the {error.encoding} encoding",
-                                "use a UTF-8 locale, or set PYTHONIOENCODING=utf-8"))
-        code = ExitCode.FAILURE
     except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
-        if app.debug:
-            _print_traceback(app)
-        app.report(TaskctlError(f"internal error: {type(error).__name__}: {error}",
-                            "rerun with --debug for the traceback, and report it"))
-        code = ExitCode.FAILURE
+        code = _failed(app, error)
     app.flush_config_warnings()
     raise typer.Exit(int(code))
 
 
-def _print_traceback(app: AppContext) -> None:
+def _failed(app: AppContext, error: Exception) -> ExitCode:
+    """Report what ended the command; its exit code."""
+    if isinstance(error, TaskctlError):
+        report(app, error)
+        return error.exit_code
+    if isinstance(error, UnicodeEncodeError):
+        shown = TaskctlError(f"cannot write the output in the {error.encoding} encoding",
+                             "use a UTF-8 locale, or set PYTHONIOENCODING=utf-8")
+        report(app, shown)
+    elif isinstance(error, OSError):  # writing the output failed: a full disk, a closed terminal
+        report(app, TaskctlError(f"cannot write the output: {error.strerror or error}"))
+    else:
+        report(app, TaskctlError(f"internal error: {type(error).__name__}: {error}",
+                                 "rerun with --debug for the traceback, and report it"), cause=error)
+    return ExitCode.FAILURE
+
+
+def report(app: AppContext, error: TaskctlError, cause: BaseException | None = None) -> None:
+    """Print an error as one or two plain lines: what failed, then what to do (Ctrl-C is not an error). With
+    --debug, the traceback of where it was raised first (of ``cause`` when given; none for an error that was
+    never raised, such as a watch's verdict)."""
+    raised = cause or error
+    if app.debug and raised.__traceback__ is not None:
+        _print_traceback(app, raised)
+    interrupted = error.exit_code == ExitCode.INTERRUPTED
+    app.stderr_line(None if interrupted else "error", "red", error.message)
+    if error.hint:
+        app.stderr_line(None, "", error.hint)
+
+
+def _print_traceback(app: AppContext, error: BaseException) -> None:
     import traceback
 
     from taskctl.render.safe import inert
 
     # A traceback quotes server text (an error's message): inert like every other line, one line at a time.
-    lines = app.redact(traceback.format_exc()).splitlines()
+    lines = app.redact("".join(traceback.format_exception(error))).splitlines()
     app.stderr.write("".join(inert(line) + "\n" for line in lines))
+    app.stderr.flush()
 
 
 def _interrupted() -> None:
@@ -99,12 +130,10 @@ def run_get_command(ctx: typer.Context, provider: str, task_ids: list[str], *, p
 
     def action(app: AppContext) -> ExitCode:
         from taskctl.cli.options import OutputFormat, output_format
-        from taskctl.get import GetRequest, parse_task_ids, run_get
+        from taskctl.commands.get import GetOptions, parse_task_ids, run
 
         fmt = output_format(OutputFormat(output), as_json)
-        request = GetRequest(provider, parse_task_ids(provider, task_ids), profile, fmt,
-                             options)
-        return run_get(app, request)
+        return run(app, GetOptions(provider, parse_task_ids(provider, task_ids), profile, fmt, options))
 
     run_command(ctx, action, config=config, debug=debug)
 
@@ -117,12 +146,11 @@ def run_watch_command(ctx: typer.Context, provider: str, task_id: str, *, profil
     def action(app: AppContext) -> ExitCode:
         from taskctl import providers
         from taskctl.cli.options import OutputFormat, output_format
-        from taskctl.watch import WatchPolicy, WatchRequest, run_watch
+        from taskctl.commands.watch import WatchOptions, WatchPolicy, run
 
         fmt = output_format(OutputFormat(output), as_json)
         policy = WatchPolicy(interval=interval, timeout=timeout)
-        request = WatchRequest(provider, providers.load(provider).parse_task_id(task_id), profile, fmt, policy,
-                               options)
-        return run_watch(app, request)
+        return run(app, WatchOptions(provider, providers.load(provider).parse_task_id(task_id), profile, fmt, policy,
+                                     options))
 
     run_command(ctx, action, config=config, debug=debug)

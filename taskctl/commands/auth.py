@@ -1,11 +1,14 @@
-"""`auth login | logout | status`: put a profile's secret in the keyring, remove it, report on all."""
+"""`auth login | logout | status`: put a profile's secret in the keyring, remove it, report on all.
+
+Each verb has its frozen options and its run function; the secret typed or piped is read from ``app.stdin``.
+"""
 
 from __future__ import annotations
 
-import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from taskctl.config import HEADER_TEXT, SANDBOX_PROFILE, Profile
-from taskctl.context import AppContext
 from taskctl.errors import ConfigError, ExitCode, UsageError
 from taskctl.secrets import (
     TOKEN_ENV,
@@ -22,6 +25,24 @@ from taskctl.secrets import (
     secret_label,
     with_remedy,
 )
+
+if TYPE_CHECKING:
+    from taskctl.context import AppContext
+
+
+@dataclass(frozen=True)
+class LoginOptions:
+    profile: str
+
+
+@dataclass(frozen=True)
+class LogoutOptions:
+    profile: str
+
+
+@dataclass(frozen=True)
+class StatusOptions:
+    pass
 
 
 def _profile(app: AppContext, name: str) -> Profile:
@@ -46,7 +67,9 @@ def _keyring_error(action: str, profile: Profile, error: KeyringUnavailable) -> 
     return ConfigError(message, hint)
 
 
-def login(app: AppContext, name: str) -> None:
+def run_login(app: AppContext, options: LoginOptions) -> ExitCode:
+    """Read the secret from ``app.stdin`` (prompted without echo on a terminal) and store it in the keyring."""
+    name = options.profile
     profile = _profile(app, name)
     kind = secret_kind(profile)
     label = secret_label(kind)
@@ -68,21 +91,25 @@ def login(app: AppContext, name: str) -> None:
         f"the `token:` in {profile.source}" if kind == "token" and profile.token else None)
     if shadow:
         app.warn(f"{shadow} takes precedence over the keyring for '{name}'")
+    return ExitCode.OK
 
 
 def _read_secret(app: AppContext, prompt: str) -> str:
-    if sys.stdin is not None and sys.stdin.isatty():
+    stdin = app.stdin
+    if stdin is None:  # started with standard input closed
+        return ""
+    if app.is_terminal(stdin):
         import getpass
 
         try:
             return getpass.getpass(prompt, stream=app.stderr).strip()
         except EOFError:  # Ctrl-D at the prompt: nothing given
             return ""
-    line = sys.stdin.readline(1024 * 1024) if sys.stdin is not None else ""
-    return line.strip()
+    return stdin.readline(1024 * 1024).strip()
 
 
-def logout(app: AppContext, name: str) -> None:
+def run_logout(app: AppContext, options: LogoutOptions) -> ExitCode:
+    name = options.profile
     profile = _profile(app, name)
     kind = secret_kind(profile)
     secrets = app.secrets
@@ -94,13 +121,14 @@ def logout(app: AppContext, name: str) -> None:
     label = secret_label(kind)
     message = f"removed the {label} of '{name}' from" if removed else f"no {label} of '{name}' stored in"
     app.stderr.write(f"taskctl: {message} {backend.label}\n")
+    return ExitCode.OK
 
 
-def status(app: AppContext) -> ExitCode:
+def run_status(app: AppContext, options: StatusOptions) -> ExitCode:
     """One line per profile; exit 6 when some profile has no secret anywhere, or the keyring fails."""
     from rich.table import Table
 
-    from taskctl.profiles_view import display_source
+    from taskctl.commands.profile import display_source
     from taskctl.render.safe import inert, safe_text
 
     secrets = app.secrets

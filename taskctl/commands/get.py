@@ -1,27 +1,36 @@
-"""`PROVIDER get`: fetch one or more tasks (concurrently, printed in argument order) and render them."""
+"""`PROVIDER get`: fetch one or more tasks (concurrently, printed in argument order) and render them.
+
+A task that cannot be fetched does not stop the others: its error goes to ``app.report`` (the boundary prints
+it, between the tasks before and after it) and the first such error's exit code is the command's.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from taskctl import providers
-from taskctl.context import AppContext
 from taskctl.errors import ExitCode, TaskctlError, about, task_label
 from taskctl.http import POOL_SIZE
 from taskctl.model import Outcome
 from taskctl.output_streams import reader_gone, reader_safe
-from taskctl.providers.base import Fetcher, FetchOptions
+
+if TYPE_CHECKING:
+    from taskctl.context import AppContext
+    from taskctl.providers.base import Fetcher
+    from taskctl.providers.spec import FetchOptions
+    from taskctl.render import Output
 
 
 @dataclass(frozen=True)
-class GetRequest:
+class GetOptions:
     provider: str
     task_ids: tuple[str, ...]
     profile: str | None
     output: str
-    options: FetchOptions = field(default_factory=FetchOptions)
+    options: FetchOptions | None = None  # None: the provider's defaults
 
 
 def parse_task_ids(provider: str, raw_ids: Sequence[str]) -> tuple[str, ...]:
@@ -30,23 +39,31 @@ def parse_task_ids(provider: str, raw_ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(module.parse_task_id(raw) for raw in raw_ids)
 
 
-def run_get(app: AppContext, request: GetRequest) -> ExitCode:
+def run(app: AppContext, options: GetOptions) -> ExitCode:
     from taskctl.render import Output
 
     exit_code = ExitCode.OK
-    with app.connect(request.provider, request.profile, request.options) as connection:
+    with app.connect(options.provider, options.profile, options.options) as connection:
         stdout = reader_safe(app.stdout)
-        output = Output(request.output, stdout, app.stdout_console, redact=app.redact)
-        for outcome in fetch_in_order(connection.fetcher, request.task_ids):
-            if outcome.result is not None:
-                # `| head` stopped reading: render no more, but still report errors and exit with the first.
-                if not reader_gone(stdout):
-                    output.write(outcome.result)
-            elif isinstance(outcome.error, TaskctlError):
-                app.report(about(outcome.error, task_label(request.provider, outcome.requested_id)))
-                if exit_code == ExitCode.OK:
-                    exit_code = outcome.error.exit_code
+        output = Output(options.output, stdout, app.stdout_console, redact=app.redact)
+        for outcome in fetch_in_order(connection.fetcher, options.task_ids):
+            failure = _show(app, options.provider, outcome, output)
+            if failure is not None and exit_code == ExitCode.OK:
+                exit_code = failure
     return exit_code
+
+
+def _show(app: AppContext, provider: str, outcome: Outcome, output: Output) -> ExitCode | None:
+    """Print one outcome where it belongs: the task on stdout, or its error to the boundary's reporter."""
+    if outcome.result is not None:
+        # `| head` stopped reading: render no more, but still report errors and exit with the first.
+        if not reader_gone(output.stream):
+            output.write(outcome.result)
+        return None
+    if not isinstance(outcome.error, TaskctlError):
+        return None
+    app.report(about(outcome.error, task_label(provider, outcome.requested_id)))
+    return outcome.error.exit_code
 
 
 def fetch_in_order(fetcher: Fetcher, task_ids: Sequence[str]) -> Iterator[Outcome]:

@@ -1,11 +1,9 @@
-"""`PROVIDER watch`: poll one task until it ends (or a timeout passes).
+"""The polling loop of `watch`: poll one task until it ends (or a timeout passes), and the data it hands on.
 
-Two layers:
-
-* ``watch()``: the polling loop. It takes the fetch function, the clock and the sleep as arguments, and
-  knows nothing of Typer, rich or HTTP: tests drive it with a fake clock and a scripted fetch.
-* ``run_watch()`` / ``watch_task()``: the loop wired to an ``AppContext``: one connection (one keep-alive
-  session) for every poll, the display on stderr (``watch_view``), and the final task on stdout.
+``watch()`` takes the fetch function, the clock and the sleep as arguments, and knows nothing of Typer, rich,
+HTTP or the display: tests drive it with a fake clock and a scripted fetch. It tells a ``WatchObserver`` about
+each poll (``view.py`` implements the stderr display on top of these types; this module never imports it) and
+ends with a ``WatchOutcome``.
 
 Pacing: the first poll is immediate; then one every ``interval`` seconds (measured from the end of one poll
 to the start of the next). After ``GROWTH_AFTER`` seconds each step is ``GROWTH`` times the one before, up
@@ -17,10 +15,9 @@ sleep is cut short at the deadline, so the last poll happens when the timeout pa
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from taskctl.errors import (
     ExitCode,
@@ -30,13 +27,9 @@ from taskctl.errors import (
     ServiceError,
     TaskctlError,
     UsageError,
+    task_label,
 )
 from taskctl.model import State, TaskResult
-from taskctl.providers.base import FetchOptions
-
-if TYPE_CHECKING:
-    from taskctl.context import AppContext
-    from taskctl.providers.base import Fetcher
 
 DEFAULT_INTERVAL = 5.0
 MAX_INTERVAL = 60.0
@@ -234,9 +227,9 @@ class _Watch:
 
 def _given_up(error: TaskctlError, failing_for: float) -> TaskctlError:
     """The last error, saying how long polls kept failing (when that was more than one)."""
-    if failing_for >= 1:
-        error.hint = f"polls kept failing for {seconds_text(failing_for)}; " + (error.hint or "retry later")
-    return error
+    if failing_for < 1:
+        return error
+    return error.revised(hint=f"polls kept failing for {seconds_text(failing_for)}; " + (error.hint or "retry later"))
 
 
 def seconds_text(seconds: float) -> str:
@@ -246,65 +239,9 @@ def seconds_text(seconds: float) -> str:
     return f"{seconds:.1f}s" if seconds < 10 else duration(seconds)
 
 
-# --- wired to the application ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WatchRequest:
-    provider: str
-    task_id: str
-    profile: str | None
-    output: str
-    policy: WatchPolicy = field(default_factory=WatchPolicy)
-    options: FetchOptions = field(default_factory=FetchOptions)
-
-
-def watch_task(app: AppContext, provider: str, task_id: str, fetcher: Fetcher, policy: WatchPolicy, *,
-               clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> WatchOutcome:
-    """Watch one task with ``fetcher`` (its connection reused for every poll), showing progress on stderr.
-
-    Prints nothing on stdout and decides no exit code: the caller does (``run_watch``, or a command that
-    waits for a task before doing more, e.g. a download).
-    """
-    from taskctl.http import time_budget
-    from taskctl.watch_view import watch_display
-
-    # --timeout bounds the HTTP layer too: its retries and Retry-After waits end with the watch.
-    with watch_display(app, provider, task_id, clock) as observer, time_budget(policy.timeout):
-        return watch(lambda: fetcher.fetch(task_id), policy, clock=clock, sleep=sleep, observer=observer)
-
-
-def run_watch(app: AppContext, request: WatchRequest, *, clock: Clock = time.monotonic,
-              sleep: Sleep = time.sleep) -> ExitCode:
-    """Watch, then print the last task seen exactly as `get` would, and say on stderr how it ended."""
-    from taskctl.errors import about, task_label
-
-    with app.connect(request.provider, request.profile, request.options) as connection:
-        try:
-            outcome = watch_task(app, request.provider, request.task_id, connection.fetcher, request.policy,
-                                 clock=clock, sleep=sleep)
-        except TaskctlError as error:  # named as `get` names it
-            raise about(error, task_label(request.provider, request.task_id)) from None
-    _print_task(app, request.output, outcome.result)
-    verdict = outcome_message(request.provider, request.task_id, outcome)
-    if verdict is not None:
-        app.report(verdict)
-    return outcome.exit_code
-
-
-def _print_task(app: AppContext, fmt: str, result: TaskResult) -> None:
-    from taskctl.output_streams import silence_stdout
-    from taskctl.render import Output
-
-    try:
-        Output(fmt, app.stdout, app.stdout_console, redact=app.redact).write(result)
-    except BrokenPipeError:  # `| head` stopped reading: the exit code still tells how the task ended
-        silence_stdout()
-
-
 def outcome_message(provider: str, task_id: str, outcome: WatchOutcome) -> TaskctlError | None:
     """The stderr verdict of a watch that did not succeed (None when it did)."""
-    label = f"{provider} task {task_id}"
+    label = task_label(provider, task_id)
     task = outcome.result.task
     if outcome.timed_out:
         return TaskctlError(f"timed out: {label} is still {task.state.value} ({task.raw_status}) after "

@@ -5,7 +5,7 @@
   provider reports progress, and the elapsed time.
 * Anywhere else (a CI log, a pipe, a file), or with ``--debug`` (whose trace lines would tear a live
   display): one plain line per change of state or progress, e.g.
-  ``taskctl: koodrive task T: running 40% (12s)``; nothing when nothing changed.
+  ``taskctl: <provider> task T: running 40% (12s)``; nothing when nothing changed.
 
 Transient errors are one warning line each, in both modes. Server text is made inert and redacted.
 """
@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from taskctl.errors import TaskctlError
+from taskctl.commands.watch.loop import Clock, WatchObserver, seconds_text
+from taskctl.errors import TaskctlError, task_label
 from taskctl.model import State, Task, TaskResult
 from taskctl.render.safe import inert
-from taskctl.watch import Clock, WatchObserver, seconds_text
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -29,14 +29,13 @@ if TYPE_CHECKING:
     from taskctl.context import AppContext
 
 REFRESH_PER_SECOND = 4
-PROGRESS_WIDTH = 20
 NAME_WIDTH = 40
 
 
 @contextmanager
 def watch_display(app: AppContext, provider: str, task_id: str, clock: Clock) -> Iterator[WatchObserver]:
     """The observer for one watch: a live display on a terminal, plain change lines elsewhere."""
-    label = f"{provider} task {task_id}"
+    label = task_label(provider, task_id)
     if not live_capable(app):
         yield PlainReporter(label, write_line=lambda line: _write_plain(app, line), warn=app.warn)
         return
@@ -74,7 +73,7 @@ def state_words(task: Task) -> str:
 
 
 def retry_words(label: str, error: TaskctlError, retry_in: float) -> str:
-    """``eo task 709: HTTP 502 ...; next poll in 5.0s`` (the task named once)."""
+    """``<provider> task 709: HTTP 502 ...; next poll in 5.0s`` (the task named once)."""
     message = error.message if error.message.startswith(label) else f"{label}: {error.message}"
     return f"{message}; next poll in {seconds_text(retry_in)}"
 
@@ -173,14 +172,9 @@ class LiveView:
 
     @staticmethod
     def _progress(percent: int) -> RenderableType:
-        from rich.progress_bar import ProgressBar
-        from rich.table import Table
+        from taskctl.render.style import progress_text
 
-        bar = Table.grid(padding=(0, 1))
-        bar.add_row(ProgressBar(total=100, completed=max(0, min(100, percent)), width=PROGRESS_WIDTH,
-                                complete_style="green", finished_style="green"),
-                    f"{percent}%")
-        return bar
+        return progress_text(percent)
 
     @staticmethod
     def _dim(text: str) -> RenderableType:

@@ -1,0 +1,75 @@
+"""`PROVIDER watch`: poll one task until it ends (or a timeout passes), then print it as `get` would.
+
+Three parts, imported one way only (``__init__`` → ``view`` → ``loop``):
+
+* ``loop.py``: the polling loop and its data (policy, observer protocol, outcome), clock and sleep injected.
+* ``view.py``: what the watch shows on stderr while it waits (a live line on a terminal, change lines elsewhere).
+* here: the loop wired to an ``AppContext``: one connection (one keep-alive session) for every poll, the clock
+  and sleep of the context, the display on stderr, the final task on stdout and the verdict for the boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from taskctl.commands.watch.loop import DEFAULT_INTERVAL, WatchOutcome, WatchPolicy, outcome_message, watch
+from taskctl.errors import ExitCode, TaskctlError, about, task_label
+
+if TYPE_CHECKING:
+    from taskctl.context import AppContext
+    from taskctl.model import TaskResult
+    from taskctl.providers.base import Fetcher
+    from taskctl.providers.spec import FetchOptions
+
+__all__ = ["DEFAULT_INTERVAL", "WatchOptions", "WatchOutcome", "WatchPolicy", "outcome_message", "run",
+           "watch_task"]
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    provider: str
+    task_id: str
+    profile: str | None
+    output: str
+    policy: WatchPolicy = field(default_factory=WatchPolicy)
+    options: FetchOptions | None = None  # None: the provider's defaults
+
+
+def run(app: AppContext, options: WatchOptions) -> ExitCode:
+    """Watch, then print the last task seen exactly as `get` would, and hand the verdict to ``app.report``."""
+    with app.connect(options.provider, options.profile, options.options) as connection:
+        try:
+            outcome = watch_task(app, options.provider, options.task_id, connection.fetcher, options.policy)
+        except TaskctlError as error:  # named as `get` names it
+            raise about(error, task_label(options.provider, options.task_id)) from None
+    _print_task(app, options.output, outcome.result)
+    verdict = outcome_message(options.provider, options.task_id, outcome)
+    if verdict is not None:
+        app.report(verdict)
+    return outcome.exit_code
+
+
+def watch_task(app: AppContext, provider: str, task_id: str, fetcher: Fetcher, policy: WatchPolicy) -> WatchOutcome:
+    """Watch one task with ``fetcher`` (its connection reused for every poll) on the context's clock and sleep,
+    showing progress on stderr.
+
+    Prints nothing on stdout and decides no exit code: the caller does (``run``, or a command that waits for a
+    task before doing more, e.g. a download).
+    """
+    from taskctl.commands.watch.view import watch_display
+    from taskctl.http import time_budget
+
+    # --timeout bounds the HTTP layer too: its retries and Retry-After waits end with the watch.
+    with watch_display(app, provider, task_id, app.clock) as observer, time_budget(policy.timeout):
+        return watch(lambda: fetcher.fetch(task_id), policy, clock=app.clock, sleep=app.sleep, observer=observer)
+
+
+def _print_task(app: AppContext, fmt: str, result: TaskResult) -> None:
+    from taskctl.output_streams import silence_stdout
+    from taskctl.render import Output
+
+    try:
+        Output(fmt, app.stdout, app.stdout_console, redact=app.redact).write(result)
+    except BrokenPipeError:  # `| head` stopped reading: the exit code still tells how the task ended
+        silence_stdout()
