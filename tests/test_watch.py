@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from time import monotonic
 
 import pytest
 from support import write_profiles
@@ -289,8 +291,30 @@ def test_live_view_shows_name_state_progress_and_elapsed_inert() -> None:
 
 
 # --- the CLI against the sandbox ------------------------------------------------------------------------
+# The real CLI, on a fake clock handed in through the AppContext: the sandbox's tasks advance per poll, so no
+# test here waits in real time for its --interval or --timeout.
 
 FAST = ("--interval", "0.05", "--profile", "sandbox")
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def context_factory(fake_time: FakeTime) -> Callable[..., AppContext]:
+    """The CLI's AppContext on ``fake_time`` (overrides conftest's real one for this module)."""
+    return functools.partial(AppContext, clock=fake_time.clock, sleep=fake_time.sleep)
+
+
+def test_the_cli_watch_runs_on_the_context_clock(cli: Callable, fake_time: FakeTime) -> None:
+    started = monotonic()
+    result = cli("eo", "watch", "702", "--profile", "sandbox", "--interval", "30", "--timeout", "600")
+    assert result.exit_code == 8, result.stderr
+    assert "timed out: eo task 702 is still running (5 PROCESSING) after 10m" in result.stderr
+    assert fake_time.sleeps[:2] == [30, 30] and sum(fake_time.sleeps) == pytest.approx(600)
+    assert monotonic() - started < 60  # ten minutes of polling, without the ten minutes
 
 
 @pytest.mark.parametrize(("args", "code", "lines"), [
