@@ -6,9 +6,11 @@ received is asserted byte for byte. Nothing mocks the network.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -349,12 +351,25 @@ def installed_env(isolated_env: Path, profiles_file: Path) -> dict[str, str]:
 
 
 def _gzip_bomb(size: int) -> bytes:
+    """A whole gzip stream of a JSON start and ``size`` blanks, about 1 KB per MiB.
+
+    After a full flush deflate starts afresh, so every MiB of blanks compresses to the same bytes: one is
+    compressed and repeated (compressing them all cost 3 s), and the trailer's CRC and length are computed.
+    """
+    start, block = b'{"code": 200, "message": "', b" " * (1024 * 1024)
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip stream
-    block = b" " * (1024 * 1024)
-    data = [packer.compress(b'{"code": 200, "message": "')]
-    data += [packer.compress(block) for _ in range(size // len(block))]
-    data.append(packer.flush())
-    return b"".join(data)
+    head = packer.compress(start) + packer.flush(zlib.Z_FULL_FLUSH)
+    segment = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+    count = size // len(block)
+    crc = zlib.crc32(start)
+    for _ in range(count):
+        crc = zlib.crc32(block, crc)
+    final = b"\x03\x00"  # an empty last block
+    return head + segment * count + final + struct.pack("<II", crc, (len(start) + count * len(block)) % 2**32)
+
+
+def test_the_gzip_bomb_is_a_whole_gzip_stream() -> None:
+    assert gzip.decompress(_gzip_bomb(3 * 1024 * 1024)) == b'{"code": 200, "message": "' + b" " * (3 * 1024 * 1024)
 
 
 def test_a_gzip_bomb_is_refused_in_bounded_memory(raw, profiles_file, installed_env, tmp_path) -> None:
