@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from taskctl.http import HttpClient, Redactor
     from taskctl.providers.base import Fetcher, FetchOptions
+    from taskctl.sandbox import RunningSandbox
 
 
 PIPE_WIDTH = 200
@@ -65,6 +66,7 @@ class AppContext:
     now: Callable[[], datetime] = wall_clock
     reporter: ErrorReporter | None = None  # None (a context built by hand): errors are only kept in `reported`
     reported: list[TaskctlError] = field(default_factory=list)
+    sandbox_starter: Callable[[], RunningSandbox] | None = None  # None: taskctl.sandbox.start
     _store: ProfileStore | None = None
     _stdout_console: Console | None = None
     _stderr_console: Console | None = None
@@ -150,13 +152,28 @@ class AppContext:
             store.warnings.clear()
 
     # --- connections -------------------------------------------------------------------------------
+    def http_client(self, profile: Profile, *, credentials: bool = True) -> HttpClient:
+        """A client with the profile's policy: credentialed (its endpoint only), or anonymous, for the pre-signed
+        links of a storage host (anywhere, never a secret header)."""
+        from taskctl.http import HttpClient
+
+        return HttpClient(profile, redact=self.redact, trace=self.trace if self.debug else None,
+                          warn=self.warn if credentials else lambda _message: None, credentials=credentials)
+
+    def start_sandbox(self) -> RunningSandbox:
+        """The bundled sandbox on a free loopback port, for the built-in `sandbox` profile."""
+        if self.sandbox_starter is not None:
+            return self.sandbox_starter()
+        from taskctl import sandbox
+
+        return sandbox.start()
+
     @contextmanager
     def connect(self, provider: str, profile_name: str | None,
                 options: FetchOptions | None = None) -> Iterator[Connection]:
         """Select the profile, resolve its secret, and yield a client and the provider's fetcher (one session for
         every request); starts the sandbox when asked."""
         from taskctl import providers
-        from taskctl.http import HttpClient
 
         profile = self.profiles.select(provider, profile_name, self.environ)
         self.flush_config_warnings()
@@ -164,11 +181,9 @@ class AppContext:
         self.redact.add(secret.value)
         running = None
         if profile.builtin_sandbox:
-            from taskctl import sandbox
-
-            running = sandbox.start()
+            running = self.start_sandbox()
             profile = replace(profile, endpoint=running.endpoint(provider))
-        client = HttpClient(profile, redact=self.redact, trace=self.trace if self.debug else None, warn=self.warn)
+        client = self.http_client(profile)
         try:
             given = options_of(provider, options)
             fetcher = providers.load(provider).make_fetcher(profile, secret, client, given, self.environ)

@@ -108,3 +108,23 @@ def test_login_reads_the_secret_from_the_context_stdin(tmp_path: Path) -> None:
     assert "stored the token of 'prod'" in err.getvalue()
     secret = app.secrets.find(app.profiles.profiles["prod"])  # read back from the keyring: stripped, whole
     assert secret is not None and secret.value == "tok-FROM-STDIN-5b7c9d1e"
+
+
+def test_the_context_starts_the_sandbox_it_was_given_and_closes_it() -> None:
+    from taskctl.sandbox import start
+
+    running = start()
+    running.add_task("eo", 4242, {"id": 4242, "taskName": "handed in", "taskType": 7, "status": 7})
+    closed: list[bool] = []
+    original_close = running.close
+
+    def close() -> None:
+        closed.append(True)
+        original_close()
+
+    running.close = close  # type: ignore[method-assign]
+    out = io.StringIO()
+    app = AppContext(environ={}, stdout=out, stderr=io.StringIO(), sandbox_starter=lambda: running)
+    assert run(app, GetOptions("eo", ("4242",), "sandbox", "json")) is ExitCode.OK
+    assert '"taskName": "handed in"' in out.getvalue()
+    assert closed == [True]

@@ -125,9 +125,7 @@ def _checked(files: Sequence[RemoteFile], label: str) -> Sequence[RemoteFile]:
 
 def _transfer_all(app: AppContext, profile: Profile, files: Sequence[RemoteFile], targets: Sequence[Target],
                   force: bool) -> Iterator[Path]:
-    from taskctl.http import HttpClient
-
-    client = HttpClient(profile, redact=app.redact, trace=app.trace if app.debug else None, credentials=False)
+    client = app.http_client(profile, credentials=False)
     try:
         for file, target in zip(files, targets, strict=True):
             with ProgressBar(app) as bar:
