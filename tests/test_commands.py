@@ -128,3 +128,12 @@ def test_the_context_starts_the_sandbox_it_was_given_and_closes_it() -> None:
     assert run(app, GetOptions("eo", ("4242",), "sandbox", "json")) is ExitCode.OK
     assert '"taskName": "handed in"' in out.getvalue()
     assert closed == [True]
+
+
+def test_ages_in_the_table_count_from_the_context_clock() -> None:
+    from datetime import UTC, datetime
+
+    out = io.StringIO()
+    app = AppContext(environ={}, stdout=out, stderr=io.StringIO(), now=lambda: datetime(2030, 1, 1, tzinfo=UTC))
+    assert run(app, GetOptions("modelarts", ("AcYfsdfhGyrWL5TtahH",), "sandbox", "table")) is ExitCode.OK
+    assert "(9y 37d ago)" in out.getvalue()  # created 2020-11-26T06:59:59Z

@@ -45,7 +45,7 @@ def run(app: AppContext, options: GetOptions) -> ExitCode:
     exit_code = ExitCode.OK
     with app.connect(options.provider, options.profile, options.options) as connection:
         stdout = reader_safe(app.stdout)
-        output = Output(options.output, stdout, app.stdout_console, redact=app.redact)
+        output = Output(options.output, stdout, app.stdout_console, redact=app.redact, now=app.now)
         for outcome in fetch_in_order(connection.fetcher, options.task_ids):
             failure = _show(app, options.provider, outcome, output)
             if failure is not None and exit_code == ExitCode.OK:

@@ -11,6 +11,8 @@ from taskctl.render.formats import RENDERERS, Format
 from taskctl.render.page import Page
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
 
 FORMATS = tuple(Format)
@@ -20,11 +22,11 @@ class Output:
     """Writes tasks in one format, one at a time, to stdout."""
 
     def __init__(self, fmt: str, stream: TextIO, console_factory: Callable[[], Console],
-                 redact: Callable[[str], str] = lambda text: text) -> None:
+                 redact: Callable[[str], str] = lambda text: text, now: Callable[[], datetime] | None = None) -> None:
         self.fmt = Format(fmt)
         self.stream = stream
         # Human views hide a secret a server echoed back; --json stays exactly as received.
-        self._page = Page(console_factory, redact)
+        self._page = Page(console_factory, redact, now)
         self._renderer = importlib.import_module(RENDERERS[self.fmt])
         self._count = 0
 

@@ -11,6 +11,8 @@ from taskctl.model import TaskResult
 from taskctl.render.safe import inert
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console, RenderableType
 
 
@@ -19,9 +21,15 @@ class Page:
     rich on a console of its own that writes to memory (laid out like the real one: width, colours, terminal or
     not), so rich never writes or flushes the real stream itself, where a closed pipe would raise SystemExit(1)."""
 
-    def __init__(self, console_factory: Callable[[], Console], redact: Callable[[str], str]) -> None:
+    def __init__(self, console_factory: Callable[[], Console], redact: Callable[[str], str],
+                 now: Callable[[], datetime] | None = None) -> None:
         self._console_factory = console_factory
         self.redact = redact
+        self._now = now
+
+    def now(self) -> datetime | None:
+        """The time ages are counted from (None: the wall clock when shown)."""
+        return self._now() if self._now else None
 
     def shown(self, result: TaskResult) -> TaskResult:
         """The task with every string in it, keys and labels included, redacted and made inert."""

@@ -9,6 +9,8 @@ from taskctl.render.safe import link_target, safe_text, shorten_url
 from taskctl.render.style import STATE_STYLES, progress_text, state_text
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
     from rich.table import Table
     from rich.text import Text
@@ -20,7 +22,7 @@ SUMMARY_URL_WIDTH = 60  # a summary line has room for the host
 FIRST_COLUMN_WIDTH = 30
 
 
-def render_table(task: Task, hyperlinks: bool = False) -> RenderableType:
+def render_table(task: Task, hyperlinks: bool = False, now: datetime | None = None) -> RenderableType:
     from rich.console import Group
     from rich.text import Text
 
@@ -28,13 +30,13 @@ def render_table(task: Task, hyperlinks: bool = False) -> RenderableType:
     if task.name:
         title.append(" · ")
         title.append_text(safe_text(task.name, "bold"))
-    parts: list[RenderableType] = [title, _summary(task, hyperlinks)]
+    parts: list[RenderableType] = [title, _summary(task, hyperlinks, now)]
     for section in task.sections:
         parts += [Text(""), _section(section, hyperlinks)]
     return Group(*parts)
 
 
-def _summary(task: Task, hyperlinks: bool) -> Table:
+def _summary(task: Task, hyperlinks: bool, now: datetime | None) -> Table:
     from rich.table import Table
 
     grid = Table.grid(padding=(0, 2))
@@ -44,7 +46,7 @@ def _summary(task: Task, hyperlinks: bool) -> Table:
         if item.kind is FieldKind.STATUS:
             value = safe_text(item.value + " → ").append_text(state_text(task.state))
         else:
-            value = _value_cell(item.value, item.kind, hyperlinks)
+            value = _value_cell(item.value, item.kind, hyperlinks, now)
         grid.add_row(safe_text(item.label), value)
         if item.kind is FieldKind.STATUS and task.progress is not None:
             grid.add_row("Progress", progress_text(task.progress))
@@ -112,13 +114,13 @@ def _longest_word(section: Section, position: int) -> int:
     return max((len(word) for cell in cells for word in cell.split()), default=0)
 
 
-def _value_cell(value: str, kind: FieldKind, hyperlinks: bool) -> Text:
+def _value_cell(value: str, kind: FieldKind, hyperlinks: bool, now: datetime | None) -> Text:
     from taskctl.render.humanize import duration, local_time
 
     if kind is FieldKind.URL:
         return _url_cell(value, hyperlinks, SUMMARY_URL_WIDTH)
     if kind is FieldKind.TIME:
-        return safe_text(local_time(value))
+        return safe_text(local_time(value, now))
     if kind is FieldKind.DURATION:
         try:
             return safe_text(duration(float(value)))
@@ -142,4 +144,4 @@ SEPARATED = True
 
 def render_text(result: TaskResult, page: Page) -> str:
     console = page.console()
-    return page.lay_out(console, render_table(page.shown(result).task, hyperlinks=console.is_terminal))
+    return page.lay_out(console, render_table(page.shown(result).task, hyperlinks=console.is_terminal, now=page.now()))

@@ -70,6 +70,6 @@ def _print_task(app: AppContext, fmt: str, result: TaskResult) -> None:
     from taskctl.render import Output
 
     try:
-        Output(fmt, app.stdout, app.stdout_console, redact=app.redact).write(result)
+        Output(fmt, app.stdout, app.stdout_console, redact=app.redact, now=app.now).write(result)
     except BrokenPipeError:  # `| head` stopped reading: the exit code still tells how the task ended
         silence_stdout()
