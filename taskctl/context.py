@@ -197,10 +197,10 @@ class AppContext:
 def options_of(provider: str, options: FetchOptions | None) -> FetchOptions:
     """The provider's own options type; none given (None, or the empty base) means its defaults."""
     from taskctl import providers
-    from taskctl.providers.spec import FetchOptions
+    from taskctl.providers.spec import NoOptions
 
     expected = providers.get(provider).options
-    if options is None or type(options) is FetchOptions:
+    if options is None or type(options) in (tuple, NoOptions):
         return expected()
     if not isinstance(options, expected):
         raise TypeError(f"{provider} takes {expected.__name__}, not {type(options).__name__}")

@@ -408,8 +408,8 @@ def test_debug_trace_does_not_leak_a_token_cut_by_the_body_limit(cli, serve, use
 def test_debug_redacts_a_custom_auth_header_even_without_a_redactor(serve) -> None:
     server = serve(ok(1))
     lines: list[str] = []
-    client = HttpClient(Profile(name="p", provider="eo", endpoint=server.endpoint, auth_header="X-Tenant-Key"),
-                        trace=lines.append)
+    profile = Profile(name="p", provider="eo", endpoint=server.endpoint, settings={"auth_header": "X-Tenant-Key"})
+    client = HttpClient(profile, trace=lines.append)
 
     post(client, server, header="X-Tenant-Key")
 

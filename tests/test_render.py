@@ -13,7 +13,7 @@ from taskctl import jsonio
 from taskctl.errors import TaskctlError
 from taskctl.model import TaskResult
 from taskctl.providers.eo import client as eo
-from taskctl.render import FORMATS, Output
+from taskctl.render.output import FORMATS, Output
 from taskctl.render.safe import inert, shorten_url
 
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all controls but \t and \n

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from taskctl.context import AppContext
     from taskctl.providers.base import Fetcher
     from taskctl.providers.spec import FetchOptions
-    from taskctl.render import Output
+    from taskctl.render.output import Output
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def parse_task_ids(provider: str, raw_ids: Sequence[str]) -> tuple[str, ...]:
 
 
 def run(app: AppContext, options: GetOptions) -> ExitCode:
-    from taskctl.render import Output
+    from taskctl.render.output import Output
 
     exit_code = ExitCode.OK
     with app.connect(options.provider, options.profile, options.options) as connection:

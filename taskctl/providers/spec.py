@@ -1,16 +1,15 @@
 """What a provider declares about itself, as data: the registry, config, CLI, secrets and sandbox read it.
 
 A provider's ``__init__.py`` builds one ``ProviderSpec`` named ``SPEC``. It must stay light (this module and
-the standard library only): every start-up reads it, ``--help`` included. The code that talks to the service
+the standard library only): every start-up reads it, ``--help`` included, so these are NamedTuples (creating a
+dataclass costs ten times more). The code that talks to the service
 lives in the module named by ``client`` and is imported only when a command needs it.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 
 class SecretKind(StrEnum):
@@ -24,8 +23,7 @@ class SecretKind(StrEnum):
         return "secret key" if self is SecretKind.SECRET_KEY else "token"
 
 
-@dataclass(frozen=True)
-class ProfileKey:
+class ProfileKey(NamedTuple):
     """A key a profile of this provider may set. ``types`` are the YAML types accepted; ``convert`` turns the
     accepted value into the one the client reads; ``check`` returns a problem (a sentence) or None, and a hint."""
 
@@ -36,8 +34,7 @@ class ProfileKey:
     check: Callable[[Any], tuple[str, str] | None] | None = None
 
 
-@dataclass(frozen=True)
-class CliOption:
+class CliOption(NamedTuple):
     """A provider-specific command-line option; ``name`` is the field of the provider's options dataclass."""
 
     name: str
@@ -48,13 +45,16 @@ class CliOption:
     commands: frozenset[str] = frozenset({"get", "watch", "download"})
 
 
-@dataclass(frozen=True)
-class FetchOptions:
-    """The base of a provider's typed command-line options (a provider without options uses it as is)."""
+FetchOptions = tuple
+"""A provider's typed command-line options: a NamedTuple of its own (``ProviderSpec.options``), each field None
+when not given on the command line."""
 
 
-@dataclass(frozen=True)
-class CommandHelp:
+class NoOptions(NamedTuple):
+    """The options of a provider that has none."""
+
+
+class CommandHelp(NamedTuple):
     """The help text of a provider's commands (each ends with an example the sandbox answers)."""
 
     get: str
@@ -67,21 +67,20 @@ class CommandHelp:
         return self.get.rsplit("Example: ", 1)[-1]
 
 
-@dataclass(frozen=True)
-class ProviderSpec:
+class ProviderSpec(NamedTuple):
     name: str
     summary: str
-    client: str  # module with parse_task_id(text) and make_fetcher(profile, secret, client, options)
+    client: str  # module with parse_task_id(text) and make_fetcher(profile, secret, client, options, environ)
     emulator: str  # "module:Class" of its sandbox API (see taskctl.sandbox.server.ProviderApi)
     help: CommandHelp
     profile_keys: tuple[ProfileKey, ...] = ()
-    options: type[FetchOptions] = FetchOptions
+    options: type[Any] = NoOptions  # a NamedTuple class (a provider without options: NoOptions)
     cli_options: tuple[CliOption, ...] = ()
     secret_headers: frozenset[str] = frozenset()  # lower-case header names that carry secrets
     secret_fields: frozenset[str] = frozenset()  # JSON keys whose string values are secrets
     secret_header_key: str | None = None  # a profile key that names one more secret header
     signing_key: str | None = None  # a profile key whose presence makes the secret a secret key (AK/SK)
-    sandbox_settings: Mapping[str, str] = field(default_factory=dict)  # keys of the built-in sandbox profile
+    sandbox_settings: Mapping[str, str] = MappingProxyType({})  # keys of the built-in sandbox profile
     sandbox_mounts: tuple[str, ...] = ()  # first path segments its emulator serves beside /<name>
     downloads: bool = False  # its fetcher offers the files of a task (taskctl.providers.files.FileSource)
 

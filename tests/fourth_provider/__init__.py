@@ -6,17 +6,14 @@ It proves that a provider is one folder: its spec (this file), client and emulat
 (``taskctl.providers.register("fourth_provider")``), with no change to any file under ``taskctl/``.
 """
 
-from __future__ import annotations
+from typing import NamedTuple
 
-from dataclasses import dataclass
-
-from taskctl.providers.spec import CliOption, CommandHelp, FetchOptions, ProfileKey, ProviderSpec
+from taskctl.providers.spec import CliOption, CommandHelp, ProfileKey, ProviderSpec
 
 SANDBOX_QUEUE = "default"
 
 
-@dataclass(frozen=True)
-class JobqOptions(FetchOptions):
+class JobqOptions(NamedTuple):
     queue: str | None = None
 
 

@@ -67,7 +67,7 @@ def watch_task(app: AppContext, provider: str, task_id: str, fetcher: Fetcher, p
 
 def _print_task(app: AppContext, fmt: str, result: TaskResult) -> None:
     from taskctl.output_streams import silence_stdout
-    from taskctl.render import Output
+    from taskctl.render.output import Output
 
     try:
         Output(fmt, app.stdout, app.stdout_console, redact=app.redact, now=app.now).write(result)

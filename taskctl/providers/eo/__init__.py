@@ -1,12 +1,11 @@
 """The Earth-observation imagery processing platform (band merging, NDVI, ...): its spec."""
 
-from __future__ import annotations
-
-from taskctl.headers import HEADER_NAME
 from taskctl.providers.spec import CommandHelp, ProfileKey, ProviderSpec
 
 
 def _check_header_name(value: str) -> tuple[str, str] | None:
+    from taskctl.headers import HEADER_NAME  # only once a profile sets the key: start-up stays light
+
     if HEADER_NAME.fullmatch(value):
         return None
     # A pasted "Authorization: <token>": what follows the colon is shown as "…", never quoted.

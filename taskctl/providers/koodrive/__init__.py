@@ -1,10 +1,8 @@
 """Huawei KooDrive share batch tasks (progress, download package): its spec."""
 
-from __future__ import annotations
+from typing import NamedTuple
 
-from dataclasses import dataclass
-
-from taskctl.providers.spec import CliOption, CommandHelp, FetchOptions, ProfileKey, ProviderSpec
+from taskctl.providers.spec import CliOption, CommandHelp, ProfileKey, ProviderSpec
 
 SANDBOX_SHARE_ID: str = "sandbox-share"
 """The KooDrive share holding the seed tasks."""
@@ -16,8 +14,7 @@ SANDBOX_KDSTOKEN: str = "sandbox-kdstoken"
 """The ``kdstoken`` the locked share accepts."""
 
 
-@dataclass(frozen=True)
-class KooDriveOptions(FetchOptions):
+class KooDriveOptions(NamedTuple):
     share_id: str | None = None
     kdstoken: str | None = None
     trace_id: str | None = None

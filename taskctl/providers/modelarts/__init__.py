@@ -1,10 +1,8 @@
 """Huawei Cloud ModelArts data-processing tasks (IAM token or AK/SK): its spec."""
 
-from __future__ import annotations
+from typing import NamedTuple
 
-from dataclasses import dataclass
-
-from taskctl.providers.spec import CliOption, CommandHelp, FetchOptions, ProfileKey, ProviderSpec
+from taskctl.providers.spec import CliOption, CommandHelp, ProfileKey, ProviderSpec
 
 SANDBOX_PROJECT_ID: str = "sandbox-project"
 """The only ModelArts project id the sandbox knows."""
@@ -25,8 +23,7 @@ SANDBOX_SECURITY_TOKEN: str = (
 """The security token that goes with ``SANDBOX_TEMP_ACCESS_KEY`` (fake, but as long as a real one)."""
 
 
-@dataclass(frozen=True)
-class ModelArtsOptions(FetchOptions):
+class ModelArtsOptions(NamedTuple):
     project_id: str | None = None
 
 
