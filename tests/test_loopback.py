@@ -66,6 +66,22 @@ def test_delay_and_stall_hold_the_answer(serve) -> None:
     assert time.monotonic() - started >= 0.4
 
 
+def test_a_stream_is_written_piece_by_piece_and_a_raw_reply_verbatim(serve) -> None:
+    def pieces():  # type: ignore[no-untyped-def]
+        yield b"first "
+        yield b"second"
+
+    streamed = serve(Reply(200, pieces(), {"Content-Type": "text/plain"}))  # no size: it ends at the close
+    chunked = serve(Reply(200, iter([b"3\r\nabc\r\n", b"0\r\n\r\n"]), {"Transfer-Encoding": "chunked"}))
+    verbatim = serve(Reply(raw=b"HTTP/1.1 299 Odd\r\nX-A: \xff\r\nContent-Length: 2\r\n\r\nok"))
+
+    answer = exchange(streamed, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert b"Content-Length" not in answer and b"Connection: close" in answer and answer.endswith(b"first second")
+    assert requests.get(chunked.url, timeout=10).content == b"abc"
+    assert exchange(verbatim, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") == \
+        b"HTTP/1.1 299 Odd\r\nX-A: \xff\r\nContent-Length: 2\r\n\r\nok"
+
+
 def test_raw_handlers_send_bytes_verbatim_and_drip(raw) -> None:
     verbatim = raw(handler=send_after_request(b"HTTP/1.1 200 OK\r\n", [b"Content-Length: 2\r\n\r\n", b"{}"]))
     dripping = raw(handler=drip(b"HTTP/1.1 204 No Content\r\n\r\n", 0.01))

@@ -50,22 +50,34 @@ class Seen:
 
 @dataclass
 class Reply:
-    """An HTTP answer. ``body`` is sent as JSON when a dict or list, UTF-8 when a str."""
+    """An HTTP answer. ``body`` is sent as JSON when a dict or list, UTF-8 when a str; an iterable of bytes is a
+    stream, each piece written and flushed as it comes (a generator may wait between pieces: a drip)."""
 
     status: int = 200
-    body: bytes | str | dict | list = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | str | dict | list | Iterable[bytes] = b""
+    headers: dict[str, str] = field(default_factory=dict)  # over the defaults (Content-Type, Content-Length)
     delay: float = 0.0  # wait this long before answering
     drop: bool = False  # close the connection without answering
     stall: float = 0.0  # pause this long after the headers and the first 5 bytes of the body
-    length: int | None = None  # the Content-Length to announce when not the body's own
+    length: int | None = None  # the Content-Length to announce when not the body's own (a stream has none)
     after: str = "keep"  # after the body: "keep" (alive), "close", "reset" (RST), "hang" (until the server closes)
+    raw: bytes | None = None  # instead of all the above: these bytes verbatim (status line and all), then close
 
-    def payload(self) -> bytes:
+    def pieces(self) -> Iterable[bytes]:
         body = self.body
         if isinstance(body, dict | list):
             body = json.dumps(body)
-        return body.encode() if isinstance(body, str) else body
+        if isinstance(body, str):
+            body = body.encode()
+        return [body] if isinstance(body, bytes) else body
+
+    def default_headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self.length is not None:
+            headers["Content-Length"] = str(self.length)
+        elif isinstance(self.body, bytes | str | dict | list):
+            headers["Content-Length"] = str(sum(len(piece) for piece in self.pieces()))
+        return headers
 
 
 Script = Callable[[Seen, int], Reply]
@@ -247,24 +259,35 @@ class _HttpHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
 
     def _answer(self, reply: Reply) -> None:
-        payload = reply.payload()
-        length = len(payload) if reply.length is None else reply.length
+        if reply.raw is not None:
+            self._write([reply.raw])
+            self.close_connection = True
+            return
+        headers = {**reply.default_headers(), **reply.headers}
+        sized = {name.lower() for name in headers} & {"content-length", "transfer-encoding"}
+        after = reply.after if sized or reply.after != "keep" else "close"  # an unsized body ends at the close
         self.send_response(reply.status)
-        for name, value in {"Content-Type": "application/json", "Content-Length": str(length),
-                            **reply.headers}.items():
+        for name, value in headers.items():
             self.send_header(name, value)
-        if reply.after == "close":
+        if after == "close":
             self.send_header("Connection", "close")
         self.end_headers()
+        self._write(reply.pieces(), reply.stall)
+        self._after(after)
+
+    def _write(self, pieces: Iterable[bytes], stall: float = 0.0) -> None:
+        """Write and flush each piece, the first one ``stall``-ed after 5 bytes; stop when the server closes."""
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            if reply.stall:
-                self.wfile.write(payload[:5])
+            for piece in pieces:
+                if stall:
+                    self.wfile.write(piece[:5])
+                    self.wfile.flush()
+                    self.server.pause(stall)
+                    piece, stall = piece[5:], 0.0
+                if self.server.stop.is_set():
+                    return
+                self.wfile.write(piece)
                 self.wfile.flush()
-                self.server.pause(reply.stall)
-                payload = payload[5:]
-            self.wfile.write(payload)
-            self.wfile.flush()
-        self._after(reply.after)
 
     def _after(self, after: str) -> None:
         if after == "hang":
