@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taskctl.config import Profile
 from taskctl.errors import ResponseError, TaskctlError, UsageError
@@ -17,6 +17,9 @@ from taskctl.providers.error_rules import Failure, error_for, is_gateway_code
 from taskctl.providers.koodrive import KooDriveOptions
 from taskctl.providers.koodrive.errors import RULES
 from taskctl.secrets import Secret
+
+if TYPE_CHECKING:
+    from taskctl.providers.files import RemoteFile
 
 NAME = "koodrive"
 PATH = "/koodrive/ose/v1/share/taskDetail"
@@ -83,8 +86,9 @@ class KooDriveFetcher:
                               companions=(("taskInfos", files),) if "taskInfos" in answer else ())
         raise _error(what, response.status_code, answer, self.profile)
 
-    def files(self, result: TaskResult):  # -> tuple[RemoteFile]: the FileSource capability (taskctl.providers.files)
-        """The task's package, at its pre-signed ``downloadUrl`` (see ``koodrive.files``)."""
+    def files(self, result: TaskResult) -> tuple[RemoteFile]:
+        """The FileSource capability (taskctl.providers.files): the task's package, at its pre-signed
+        ``downloadUrl`` (see ``koodrive.files``)."""
         from taskctl.providers.koodrive.files import package_files
 
         return package_files(result, self.client.warn)
