@@ -126,16 +126,13 @@ def run_logout(app: AppContext, options: LogoutOptions) -> ExitCode:
 
 def run_status(app: AppContext, options: StatusOptions) -> ExitCode:
     """One line per profile; exit 6 when some profile has no secret anywhere, or the keyring fails."""
-    from rich.table import Table
-
     from taskctl.commands.profile import display_source
-    from taskctl.render.safe import inert, safe_text
+    from taskctl.render.records import print_records
+    from taskctl.render.safe import inert
 
     secrets = app.secrets
     backend, keyring_line, problem = _keyring_state(secrets)
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for column in ("PROFILE", "PROVIDER", "KIND", "SECRET", "FROM"):
-        table.add_column(column, overflow="fold")
+    rows: list[list[str]] = []
     missing = 0
     for profile in app.profiles.profiles.values():
         secret, trouble = _lookup(secrets, profile)
@@ -144,11 +141,11 @@ def run_status(app: AppContext, options: StatusOptions) -> ExitCode:
             missing += 1
         label = secret_label(secret.kind if secret else secret_kind(profile))
         source = display_source(secret, profile) if secret else _remedy_cell(profile, backend, trouble)
-        table.add_row(safe_text(profile.name), profile.provider, label,
-                      secret.masked() if secret else "(none)" if trouble is None else "(unknown)", safe_text(source))
+        rows.append([profile.name, profile.provider, label,
+                     secret.masked() if secret else "(none)" if trouble is None else "(unknown)", source])
     app.flush_config_warnings()
     if app.profiles.profiles:
-        app.stdout_console().print(table)
+        print_records(app.stdout_console(), ("PROFILE", "PROVIDER", "KIND", "SECRET", "FROM"), rows)
         app.stdout.write(f"file: {inert(str(app.profiles.path))}\n")
     else:
         app.stdout.write(f"no profiles in {inert(str(app.profiles.path))}\n")
