@@ -8,15 +8,10 @@ import io
 import os
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from support import write_profiles
+from support.loopback import Reply, Seen, replies
 
 from taskctl.commands.download.names import filename_from_disposition, safe_filename
 from taskctl.config import Profile, Timeouts
@@ -83,77 +79,21 @@ def files_under(path: Path) -> list[str]:
     return sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file())
 
 
-# --- small storage hosts that misbehave -----------------------------------------------------------------
+# --- small storage hosts that misbehave (support.loopback servers, started by the ``serve`` fixture) -------
+
+STORED = {"Content-Type": "application/octet-stream"}  # what an object store says of a package
 
 
-@dataclass
-class Seen:
-    path: str
-    headers: dict[str, str]  # names lower-cased
+def answer(status: int, body: bytes | Iterable[bytes] = b"", *, length: int | None = None,
+           headers: dict[str, str] | None = None, close: bool = False) -> Reply:
+    """A storage host's answer: ``body``, announced as ``length`` bytes when given; then the connection is kept
+    alive, or closed (``close``)."""
+    return Reply(status, body, {**STORED, **(headers or {})}, length=length, after="close" if close else "keep")
 
 
-@dataclass
-class Storage:
-    """A loopback HTTP/1.1 server; ``script(seen, index, handler)`` writes each answer itself."""
-
-    script: Callable[[Seen, int, BaseHTTPRequestHandler], None]
-    seen: list[Seen] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def __post_init__(self) -> None:
-        storage = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 - the base class's name
-                seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()})
-                storage.seen.append(seen)
-                with contextlib.suppress(OSError):
-                    storage.script(seen, len(storage.seen) - 1, self)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def close(self) -> None:
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def answer(handler: BaseHTTPRequestHandler, status: int, body: bytes = b"", *, length: int | None = None,
-           headers: dict[str, str] | None = None, close: bool = False) -> None:
-    handler.send_response(status)
-    for name, value in {"Content-Length": str(len(body) if length is None else length), **(headers or {})}.items():
-        handler.send_header(name, value)
-    if close:
-        handler.send_header("Connection", "close")
-    handler.end_headers()
-    handler.wfile.write(body)
-    handler.wfile.flush()
-
-
-@pytest.fixture
-def storage() -> Iterator[Callable[..., Storage]]:
-    started: list[Storage] = []
-
-    def start_storage(script: Callable[[Seen, int, BaseHTTPRequestHandler], None]) -> Storage:
-        server = Storage(script)
-        started.append(server)
-        return server
-
-    yield start_storage
-    for server in started:
-        server.close()
+def reset_after(body: bytes, length: int, headers: dict[str, str]) -> Reply:
+    """The headers and ``body`` of a longer answer, then a reset connection (RST, not FIN)."""
+    return Reply(200, body, {**STORED, **headers}, length=length, after="reset")
 
 
 # --- success ---------------------------------------------------------------------------------------------
@@ -280,20 +220,19 @@ def test_a_part_longer_than_the_file_starts_over(dl, drive, dest) -> None:
     assert (dest / "task-done.zip").read_bytes() == package("task-done")
 
 
-def test_a_body_shorter_than_its_content_range_keeps_the_part(dl, drive, storage, dest) -> None:
+def test_a_body_shorter_than_its_content_range_keeps_the_part(dl, drive, serve, dest) -> None:
     data = bytes(range(256)) * 4
     etag = {"ETag": '"v1"'}
 
-    def short_range(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+    def short_range(seen: Seen, index: int) -> Reply:
         if "range" not in seen.headers:
-            answer(handler, 200, data[:100], length=len(data), headers=etag, close=True)
-            return
+            return answer(200, data[:100], length=len(data), headers=etag, close=True)
         first = int(seen.headers["range"].removeprefix("bytes=").rstrip("-"))
         # Content-Length agrees with the body; Content-Range promises more than either.
-        answer(handler, 206, data[first:first + 10],
-               headers={"Content-Range": f"bytes {first}-{len(data) - 1}/{len(data)}", **etag})
+        return answer(206, data[first:first + 10],
+                      headers={"Content-Range": f"bytes {first}-{len(data) - 1}/{len(data)}", **etag})
 
-    server = storage(short_range)
+    server = serve(short_range)
     drive.add_task("koodrive", "task-short", done_task("task-short", f"{server.url}/pkg.zip"))
     assert dl("task-short", "--dest", str(dest)).exit_code == 1
     result = dl("task-short", "--dest", str(dest))
@@ -303,18 +242,8 @@ def test_a_body_shorter_than_its_content_range_keeps_the_part(dl, drive, storage
     assert not (dest / "pkg.zip").exists()
 
 
-def reset_after(handler: BaseHTTPRequestHandler, body: bytes, length: int, headers: dict[str, str]) -> None:
-    """Send the headers and ``body`` of a longer answer, then reset the connection."""
-    answer(handler, 200, body, length=length, headers=headers)
-    time.sleep(0.2)  # let the client read those bytes, then reset the connection
-    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    handler.close_connection = True
-    for stream in (handler.rfile, handler.wfile, handler.connection):
-        stream.close()  # the last one closes the socket: with linger 0, a reset instead of a FIN
-
-
-def test_a_connection_reset_mid_body_exits_5_and_keeps_the_part(dl, drive, storage, dest) -> None:
-    server = storage(lambda seen, index, handler: reset_after(handler, b"x" * 1000, 5000, {"ETag": '"r1"'}))
+def test_a_connection_reset_mid_body_exits_5_and_keeps_the_part(dl, drive, serve, dest) -> None:
+    server = serve(reset_after(b"x" * 1000, 5000, {"ETag": '"r1"'}))
     drive.add_task("koodrive", "task-reset", done_task("task-reset", f"{server.url}/reset.zip"))
     result = dl("task-reset", "--dest", str(dest))
     assert result.exit_code == 5
@@ -323,13 +252,13 @@ def test_a_connection_reset_mid_body_exits_5_and_keeps_the_part(dl, drive, stora
     assert files_under(dest) == ["task-reset.part", "task-reset.part.meta"]
 
 
-def test_a_broken_download_without_a_validator_keeps_nothing(dl, drive, storage, dest) -> None:
-    server = storage(lambda seen, index, handler: reset_after(handler, b"x" * 1000, 5000, {"ETag": 'W/"weak"'}))
+def test_a_broken_download_without_a_validator_keeps_nothing(dl, drive, serve, dest) -> None:
+    server = serve(reset_after(b"x" * 1000, 5000, {"ETag": 'W/"weak"'}))
     drive.add_task("koodrive", "task-reset", done_task("task-reset", f"{server.url}/reset.zip"))
     result = dl("task-reset", "--dest", str(dest))
     assert result.exit_code == 5
     assert result.stderr.splitlines()[-1] == (
-        f"taskctl: 127.0.0.1:{server.httpd.server_address[1]} names no version of the file (no strong ETag or "
+        f"taskctl: 127.0.0.1:{server.port} names no version of the file (no strong ETag or "
         "Last-Modified), so it cannot be resumed safely: rerun to download it again from the start")
     assert files_under(dest) == []
 
@@ -368,20 +297,19 @@ def start_taskctl(*args: str) -> subprocess.Popen[str]:
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
-def test_ctrl_c_exits_130_and_keeps_the_part_for_the_next_run(dl, drive, storage, dest, profiles_file) -> None:
+def test_ctrl_c_exits_130_and_keeps_the_part_for_the_next_run(dl, drive, serve, dest, profiles_file) -> None:
     data = os.urandom(300_000)
     etag = {"ETag": '"slow-1"'}
 
-    def stall(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+    def stall(seen: Seen, index: int) -> Reply:
         if "range" in seen.headers:
             first = int(seen.headers["range"].removeprefix("bytes=").rstrip("-"))
-            answer(handler, 206, data[first:],
-                   headers={"Content-Range": f"bytes {first}-{len(data) - 1}/300000", **etag})
-            return
-        answer(handler, 200, data[:200_000], length=len(data), headers=etag)  # ... and the rest never comes
-        server.release.wait(30)
+            return answer(206, data[first:],
+                          headers={"Content-Range": f"bytes {first}-{len(data) - 1}/300000", **etag})
+        # ... and the rest never comes: the connection is held until the server closes
+        return Reply(200, data[:200_000], {**STORED, **etag}, length=len(data), after="hang")
 
-    server = storage(stall)
+    server = serve(stall)
     drive.add_task("koodrive", "task-slow", done_task("task-slow", f"{server.url}/slow.zip"))
     part = dest / "task-slow.part"
     process = start_taskctl("koodrive", "download", "task-slow", "--dest", str(dest), "--config", str(profiles_file))
@@ -395,7 +323,8 @@ def test_ctrl_c_exits_130_and_keeps_the_part_for_the_next_run(dl, drive, storage
 
     result = dl("task-slow", "--dest", str(dest))
     assert result.exit_code == 0, result.stderr
-    assert (server.seen[-1].headers["range"], server.seen[-1].headers["if-range"]) == ("bytes=200000-", '"slow-1"')
+    last = server.requests[-1]
+    assert (last.headers["range"], last.headers["if-range"]) == ("bytes=200000-", '"slow-1"')
     assert (dest / "slow.zip").read_bytes() == data
     assert files_under(dest) == ["slow.zip"]
 
@@ -587,20 +516,16 @@ def test_the_task_fetch_errors_are_those_of_get(dl, drive, dest) -> None:
 # --- network policy --------------------------------------------------------------------------------------
 
 
-def test_a_503_from_the_storage_host_is_retried(dl, sandbox, profiles_file, storage, dest) -> None:
+def test_a_503_from_the_storage_host_is_retried(dl, sandbox, profiles_file, serve, dest) -> None:
     write_profiles(profiles_file, drive_yaml(sandbox, retries=2))
+    busy_once = replies(answer(503, b"busy", headers={"Retry-After": "0"}),
+                        answer(200, b"package bytes", headers={"Content-Type": "application/zip"}))
 
-    def busy_once(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
-        if index == 0:
-            answer(handler, 503, b"busy", headers={"Retry-After": "0"})
-        else:
-            answer(handler, 200, b"package bytes", headers={"Content-Type": "application/zip"})
-
-    server = storage(busy_once)
+    server = serve(busy_once)
     sandbox.add_task("koodrive", "task-busy", done_task("task-busy", f"{server.url}/files/busy.zip?sig=abcd1234"))
     result = dl("task-busy", "--dest", str(dest))
     assert result.exit_code == 0, result.stderr
-    assert len(server.seen) == 2
+    assert len(server.requests) == 2
     assert (dest / "busy.zip").read_bytes() == b"package bytes"  # the URL's name: no Content-Disposition
 
 

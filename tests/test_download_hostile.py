@@ -12,18 +12,18 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from support import write_profiles
+from support.loopback import LoopbackServer, Reply, Seen
 from test_download import (  # noqa: F401 - fixtures used by name
-    Seen,
+    STORED,
     answer,
     dest,
     dl,
@@ -35,7 +35,6 @@ from test_download import (  # noqa: F401 - fixtures used by name
     interrupt_when,
     package,
     start_taskctl,
-    storage,
 )
 
 from taskctl.providers.koodrive.emulator import PACKAGES_MODIFIED, package_etag
@@ -71,7 +70,7 @@ class Host:
     range_validators: dict[str, str] | None = None
     whole_416: dict[str, str] | None = None
 
-    def __call__(self, seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+    def __call__(self, seen: Seen, index: int) -> Reply:
         version = self.versions[self.current]
         if index in self.switch_after:
             self.current += 1
@@ -82,9 +81,8 @@ class Host:
                 and if_range not in validators.values():
             first = None
         if first is not None and first >= len(data):
-            answer(handler, 416, b"<Error><Code>InvalidRange</Code></Error>",
-                   headers={"Content-Range": f"bytes */{len(data)}", **(self.whole_416 or {})})
-            return
+            return answer(416, b"<Error><Code>InvalidRange</Code></Error>",
+                          headers={"Content-Range": f"bytes */{len(data)}", **(self.whole_416 or {})})
         cut = self.cuts.pop(0) if self.cuts else None
         if first is None:
             status, body, headers = 200, data, dict(validators)
@@ -93,7 +91,7 @@ class Host:
             headers = {**(self.range_validators if self.range_validators is not None else validators),
                        "Content-Range": f"bytes {first}-{len(data) - 1}/{len(data)}"}
         sent = body if cut is None else body[:cut]
-        answer(handler, status, sent, length=len(body), headers=headers, close=cut is not None)
+        return answer(status, sent, length=len(body), headers=headers, close=cut is not None)
 
 
 def _range_start(value: str | None) -> int | None:
@@ -103,21 +101,21 @@ def _range_start(value: str | None) -> int | None:
 
 
 @pytest.fixture
-def host(storage, drive) -> Callable[..., Any]:
+def host(serve, drive) -> Callable[..., Any]:
     """host(*versions, **options): a scripted storage host serving task-v's package; returns (host, server)."""
 
-    def start(*versions: Version, **options: Any) -> tuple[Host, Any]:
+    def start(*versions: Version, **options: Any) -> tuple[Host, LoopbackServer]:
         script = Host(list(versions), **options)
-        server = storage(script)
+        server = serve(script)
         drive.add_task("koodrive", "task-v", done_task("task-v", f"{server.url}/pkg.zip"))
         return script, server
 
     return start
 
 
-def asked(server: Any) -> list[tuple[str | None, str | None]]:
+def asked(server: LoopbackServer) -> list[tuple[str | None, str | None]]:
     """(Range, If-Range) of every request the host received."""
-    return [(seen.headers.get("range"), seen.headers.get("if-range")) for seen in server.seen]
+    return [(seen.headers.get("range"), seen.headers.get("if-range")) for seen in server.requests]
 
 
 def etag(tag: str) -> dict[str, str]:
@@ -226,12 +224,12 @@ def test_a_416_to_the_last_byte_too_starts_over(dl, host, dest) -> None:
     _script, server = host(Version(V1, etag("v1")), cuts=[len(V1) - 1])
     whole_part(dl, dest, V1)
 
-    def always_416(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+    def always_416(seen: Seen, index: int) -> Reply:
         first = _range_start(seen.headers.get("range"))
         if first is None:
-            answer(handler, 200, V1, headers=etag("v1"))
-        else:  # names no version, and claims the file ends wherever the range starts
-            answer(handler, 416, b"", headers={"Content-Range": f"bytes */{first}"})
+            return answer(200, V1, headers=etag("v1"))
+        # names no version, and claims the file ends wherever the range starts
+        return answer(416, b"", headers={"Content-Range": f"bytes */{first}"})
 
     server.script = always_416
     result = dl("task-v", "--dest", str(dest))
@@ -391,18 +389,19 @@ def test_parts_are_created_private_in_a_shared_folder(dl, drive, shared) -> None
     assert (shared / "task-done.zip").read_bytes() == package("task-done")
 
 
-def test_a_file_that_appears_at_the_destination_meanwhile_is_not_replaced(dl, drive, storage, dest) -> None:
+def test_a_file_that_appears_at_the_destination_meanwhile_is_not_replaced(dl, drive, serve, dest) -> None:
     part = dest / "task-v.part"
 
-    def sneaky(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
-        answer(handler, 200, V1[:5000], length=len(V1), headers=etag("v1"))
+    def sneaky_body() -> Iterator[bytes]:
+        yield V1[:5000]
         deadline = time.monotonic() + 10
         while not (part.exists() and part.stat().st_size >= 5000) and time.monotonic() < deadline:
-            time.sleep(0.01)
+            if server.pause(0.01):
+                return
         (dest / "pkg.zip").write_bytes(b"theirs")  # after taskctl found the name free
-        handler.wfile.write(V1[5000:])
+        yield V1[5000:]
 
-    server = storage(sneaky)
+    server = serve(lambda seen, index: answer(200, sneaky_body(), length=len(V1), headers=etag("v1")))
     drive.add_task("koodrive", "task-v", done_task("task-v", f"{server.url}/pkg.zip"))
     result = dl("task-v", "--dest", str(dest))
     assert result.exit_code == 1
@@ -417,12 +416,9 @@ def test_a_file_that_appears_at_the_destination_meanwhile_is_not_replaced(dl, dr
 # --- 14: Ctrl-C ------------------------------------------------------------------------------------------
 
 
-def test_ctrl_c_without_a_validator_keeps_nothing(drive, storage, dest, profiles_file) -> None:
-    def stall(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
-        answer(handler, 200, V1[:5000], length=len(V1))  # no ETag, no Last-Modified; the rest never comes
-        server.release.wait(30)
-
-    server = storage(stall)
+def test_ctrl_c_without_a_validator_keeps_nothing(drive, serve, dest, profiles_file) -> None:
+    # no ETag, no Last-Modified; the rest never comes: the connection is held until the server closes
+    server = serve(Reply(200, V1[:5000], STORED, length=len(V1), after="hang"))
     drive.add_task("koodrive", "task-v", done_task("task-v", f"{server.url}/pkg.zip"))
     part = dest / "task-v.part"
     process = start_taskctl("koodrive", "download", "task-v", "--dest", str(dest), "--config", str(profiles_file))
@@ -432,17 +428,15 @@ def test_ctrl_c_without_a_validator_keeps_nothing(drive, storage, dest, profiles
     assert files_under(dest) == []
 
 
-def test_a_rerun_after_ctrl_c_of_a_changed_object_is_not_spliced(dl, drive, storage, dest, profiles_file) -> None:
+def test_a_rerun_after_ctrl_c_of_a_changed_object_is_not_spliced(dl, drive, serve, dest, profiles_file) -> None:
     versions = {"current": Version(V1, etag("v1"))}
 
-    def stall_then_change(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
-        if index == 0:
-            answer(handler, 200, V1[:5000], length=len(V1), headers=etag("v1"))  # the rest never comes
-            server.release.wait(30)
-            return
-        Host([versions["current"]])(seen, index, handler)
+    def stall_then_change(seen: Seen, index: int) -> Reply:
+        if index == 0:  # the rest never comes: the connection is held until the server closes
+            return Reply(200, V1[:5000], {**STORED, **etag("v1")}, length=len(V1), after="hang")
+        return Host([versions["current"]])(seen, index)
 
-    server = storage(stall_then_change)
+    server = serve(stall_then_change)
     drive.add_task("koodrive", "task-v", done_task("task-v", f"{server.url}/pkg.zip"))
     part = dest / "task-v.part"
     process = start_taskctl("koodrive", "download", "task-v", "--dest", str(dest), "--config", str(profiles_file))
@@ -458,20 +452,15 @@ def test_a_rerun_after_ctrl_c_of_a_changed_object_is_not_spliced(dl, drive, stor
 # --- malformed headers -----------------------------------------------------------------------------------
 
 
-def raw_answer(handler: BaseHTTPRequestHandler, status: str, headers: dict[str, str], body: bytes) -> None:
-    """Write an answer byte for byte (header values in UTF-8, which http.server's send_header refuses)."""
+def raw_answer(status: str, headers: dict[str, str], body: bytes) -> Reply:
+    """An answer byte for byte (header values in UTF-8, which http.server's send_header refuses), then a close."""
     head = f"HTTP/1.1 {status}\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    handler.wfile.write(head.encode("utf-8") + b"Connection: close\r\n\r\n" + body)
-    handler.wfile.flush()
-    handler.close_connection = True
+    return Reply(raw=head.encode("utf-8") + b"Connection: close\r\n\r\n" + body)
 
 
 @pytest.mark.parametrize("length", ["²", "-1", "1e3", "9" * 30, "+5", "٣", "0x10", "5, 6", ""])
-def test_a_malformed_content_length_is_a_clean_error(dl, drive, storage, dest, length) -> None:
-    def odd(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
-        raw_answer(handler, "200 OK", {"Content-Length": length, "ETag": '"v1"'}, b"hello")
-
-    server = storage(odd)
+def test_a_malformed_content_length_is_a_clean_error(dl, drive, serve, dest, length) -> None:
+    server = serve(raw_answer("200 OK", {"Content-Length": length, "ETag": '"v1"'}, b"hello"))
     drive.add_task("koodrive", "task-v", done_task("task-v", f"{server.url}/pkg.zip"))
     result = dl("task-v", "--dest", str(dest))
     assert result.exit_code == 1, result.stderr
@@ -488,12 +477,11 @@ def test_a_malformed_content_range_starts_over(dl, host, dest, content_range) ->
     _script, server = host(Version(V1, etag("v1")), cuts=[4000])
     assert dl("task-v", "--dest", str(dest)).exit_code == 1
 
-    def odd_range(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+    def odd_range(seen: Seen, index: int) -> Reply:
         if "range" in seen.headers:
-            raw_answer(handler, "206 Partial Content", {"Content-Range": content_range, **etag("v1"),
-                                                        "Content-Length": str(len(V1) - 4000)}, V1[4000:])
-        else:
-            answer(handler, 200, V1, headers=etag("v1"))
+            return raw_answer("206 Partial Content", {"Content-Range": content_range, **etag("v1"),
+                                                      "Content-Length": str(len(V1) - 4000)}, V1[4000:])
+        return answer(200, V1, headers=etag("v1"))
 
     server.script = odd_range
     result = dl("task-v", "--dest", str(dest))
@@ -503,16 +491,13 @@ def test_a_malformed_content_range_starts_over(dl, host, dest, content_range) ->
 
 
 @pytest.mark.parametrize("content_range", ["bytes 0-5/²", "bytes 0-5/10240"])
-def test_a_206_to_a_request_without_a_range_is_a_clean_error(dl, drive, storage, dest, content_range) -> None:
-    def unasked(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
-        raw_answer(handler, "206 Partial Content", {"Content-Range": content_range, "Content-Length": "6",
-                                                    **etag("v1")}, V1[:6])
-
-    server = storage(unasked)
+def test_a_206_to_a_request_without_a_range_is_a_clean_error(dl, drive, serve, dest, content_range) -> None:
+    server = serve(raw_answer("206 Partial Content", {"Content-Range": content_range, "Content-Length": "6",
+                                                      **etag("v1")}, V1[:6]))
     drive.add_task("koodrive", "task-v", done_task("task-v", f"{server.url}/pkg.zip"))
     result = dl("task-v", "--dest", str(dest))
     assert result.exit_code == 1
-    assert result.stderr == (f"taskctl: error: koodrive task task-v: 127.0.0.1:{server.httpd.server_address[1]} "
+    assert result.stderr == (f"taskctl: error: koodrive task task-v: 127.0.0.1:{server.port} "
                              "answered a byte range that was not asked for\n")
     assert files_under(dest) == []
 
@@ -521,11 +506,10 @@ def test_a_206_longer_than_its_content_range_starts_over(dl, host, dest) -> None
     _script, server = host(Version(V1, etag("v1")), cuts=[4000])
     assert dl("task-v", "--dest", str(dest)).exit_code == 1
 
-    def too_long(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+    def too_long(seen: Seen, index: int) -> Reply:
         if "range" in seen.headers:  # says 1000 bytes, sends the rest of the file
-            answer(handler, 206, V1[4000:], headers={"Content-Range": "bytes 4000-4999/10240", **etag("v1")})
-        else:
-            answer(handler, 200, V1, headers=etag("v1"))
+            return answer(206, V1[4000:], headers={"Content-Range": "bytes 4000-4999/10240", **etag("v1")})
+        return answer(200, V1, headers=etag("v1"))
 
     server.script = too_long
     result = dl("task-v", "--dest", str(dest))
@@ -539,12 +523,11 @@ def test_a_malformed_416_content_range_starts_over(dl, host, dest) -> None:
     _script, server = host(Version(V1, etag("v1")), cuts=[len(V1) - 1])
     whole_part(dl, dest, V1)
 
-    def odd_416(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+    def odd_416(seen: Seen, index: int) -> Reply:
         if "range" in seen.headers:
-            raw_answer(handler, "416 Range Not Satisfiable", {"Content-Range": "bytes */²", **etag("v1"),
-                                                              "Content-Length": "0"}, b"")
-        else:
-            answer(handler, 200, V1, headers=etag("v1"))
+            return raw_answer("416 Range Not Satisfiable", {"Content-Range": "bytes */²", **etag("v1"),
+                                                            "Content-Length": "0"}, b"")
+        return answer(200, V1, headers=etag("v1"))
 
     server.script = odd_416
     result = dl("task-v", "--dest", str(dest))
@@ -565,19 +548,18 @@ def test_a_malformed_etag_counts_as_none(dl, host, dest, tag) -> None:
         assert files_under(dest) == []
 
 
-def test_a_host_dealing_the_file_out_a_byte_a_range_is_bounded(dl, drive, storage, dest) -> None:
+def test_a_host_dealing_the_file_out_a_byte_a_range_is_bounded(dl, drive, serve, dest) -> None:
     data = os.urandom(300_000)
     tag = etag("crumbs")
 
-    def crumbs(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
+    def crumbs(seen: Seen, index: int) -> Reply:
         first = _range_start(seen.headers.get("range"))
         if first is None:  # the whole file announced, one byte sent
-            answer(handler, 200, data[:1], length=len(data), headers=tag, close=True)
-            return
-        answer(handler, 206, data[first:first + 1],
-               headers={"Content-Range": f"bytes {first}-{first}/{len(data)}", **tag})
+            return answer(200, data[:1], length=len(data), headers=tag, close=True)
+        return answer(206, data[first:first + 1],
+                      headers={"Content-Range": f"bytes {first}-{first}/{len(data)}", **tag})
 
-    server = storage(crumbs)
+    server = serve(crumbs)
     drive.add_task("koodrive", "task-crumbs", done_task("task-crumbs", f"{server.url}/pkg.zip"))
 
     assert dl("task-crumbs", "--dest", str(dest)).exit_code == 1  # one byte, then the connection closed
@@ -585,27 +567,21 @@ def test_a_host_dealing_the_file_out_a_byte_a_range_is_bounded(dl, drive, storag
 
     assert result.exit_code == 1, result.stderr
     assert "sent only 1 bytes of the remaining 299999" in result.stderr
-    assert len(server.seen) <= 8  # within the profile's retries, not 300,000 requests
+    assert len(server.requests) <= 8  # within the profile's retries, not 300,000 requests
 
 
-def test_an_endless_body_without_a_size_stops_at_the_cap(dl, drive, storage, dest, monkeypatch) -> None:
+def test_an_endless_body_without_a_size_stops_at_the_cap(dl, drive, serve, dest, monkeypatch) -> None:
     from taskctl.commands.download import transfer
 
     monkeypatch.setattr(transfer, "MAX_UNANNOUNCED_BYTES", 2 * 2**20)  # 4 GiB in real life
     block = b"z" * 65536
 
-    def endless(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Transfer-Encoding", "chunked")
-        handler.send_header("ETag", '"endless"')
-        handler.end_headers()
-        try:
-            for _ in range(10_000):  # 640 MiB at most, should taskctl never stop reading
-                handler.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
-        except OSError:
-            return
+    def endless(seen: Seen, index: int) -> Reply:
+        # 640 MiB at most, should taskctl never stop reading
+        chunks = (b"%x\r\n%s\r\n" % (len(block), block) for _ in range(10_000))
+        return Reply(200, chunks, {**STORED, "Transfer-Encoding": "chunked", "ETag": '"endless"'})
 
-    server = storage(endless)
+    server = serve(endless)
     drive.add_task("koodrive", "task-endless", done_task("task-endless", f"{server.url}/pkg.zip"))
 
     result = dl("task-endless", "--dest", str(dest))
@@ -616,12 +592,9 @@ def test_an_endless_body_without_a_size_stops_at_the_cap(dl, drive, storage, des
 
 
 @pytest.mark.parametrize("name", ["-rf", "--help.zip", "-"])
-def test_a_name_that_looks_like_an_option_is_never_printed_as_one(dl, drive, storage, dest, name) -> None:
-    def named(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
-        answer(handler, 200, b"data", headers={"Content-Disposition": f'attachment; filename="{name}"',
-                                               "ETag": '"n1"'})
-
-    server = storage(named)
+def test_a_name_that_looks_like_an_option_is_never_printed_as_one(dl, drive, serve, dest, name) -> None:
+    server = serve(answer(200, b"data", headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                                 "ETag": '"n1"'}))
     drive.add_task("koodrive", "task-named", done_task("task-named", f"{server.url}/pkg.zip"))
 
     result = dl("task-named", "--dest", str(dest))
@@ -638,27 +611,20 @@ def test_a_dest_too_long_is_a_usage_error(dl, drive, tmp_path) -> None:
     assert "--dest" in result.stderr and "too long" in result.stderr.lower()
 
 
-def test_a_download_slower_than_the_floors_ends_at_the_download_deadline(dl, drive, storage, dest,
+def test_a_download_slower_than_the_floors_ends_at_the_download_deadline(dl, drive, serve, dest,
                                                                           monkeypatch) -> None:
     from taskctl.commands.download import transfer
 
     monkeypatch.setattr(transfer, "DOWNLOAD_DEADLINE", 1.0)  # 6 hours in real life
     data = os.urandom(2_000_000)
 
-    def steady(seen: Seen, index: int, handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Length", str(len(data)))
-        handler.send_header("ETag", '"steady"')
-        handler.end_headers()
-        try:
-            for offset in range(0, len(data), 4096):  # fast enough for every floor, too slow for the deadline
-                handler.wfile.write(data[offset:offset + 4096])
-                handler.wfile.flush()
-                time.sleep(0.01)
-        except OSError:
-            return
+    def steady_body() -> Iterator[bytes]:
+        for offset in range(0, len(data), 4096):  # fast enough for every floor, too slow for the deadline
+            yield data[offset:offset + 4096]
+            if server.pause(0.01):
+                return
 
-    server = storage(steady)
+    server = serve(lambda seen, index: answer(200, steady_body(), length=len(data), headers={"ETag": '"steady"'}))
     drive.add_task("koodrive", "task-steady", done_task("task-steady", f"{server.url}/pkg.zip"))
 
     started = time.monotonic()
@@ -667,5 +633,5 @@ def test_a_download_slower_than_the_floors_ends_at_the_download_deadline(dl, dri
     assert result.exit_code == 5, result.stderr
     assert "took longer than" in result.stderr and "rerun the same command to resume" in result.stderr
     assert time.monotonic() - started < 20
-    assert len(server.seen) == 1  # not retried
+    assert len(server.requests) == 1  # not retried
     assert (dest / "task-steady.part").exists()

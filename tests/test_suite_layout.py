@@ -7,8 +7,8 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 SERVER_MACHINERY = re.compile(r"ThreadingHTTPServer|socketserver|BaseHTTPRequestHandler|create_server\(|\.listen\(")
-# Files that still script a storage host of their own (their owners move them onto support.loopback).
-NOT_YET_ON_THE_ONE_SERVER = {"test_download.py", "test_download_hostile.py"}
+# Files that still script a server of their own (none: every one is on support.loopback).
+NOT_YET_ON_THE_ONE_SERVER: set[str] = set()
 # A socket that is a command's stdout (a reader that resets), not a server that answers requests.
 NOT_A_SERVER = {"test_pipes.py"}
 
