@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from taskctl import jsonio
 from taskctl.config import Profile
-from taskctl.errors import UsageError
+from taskctl.errors import TaskctlError, UsageError
 from taskctl.http import HttpClient
 from taskctl.model import TaskResult
-from taskctl.providers.error_rules import NO_RULES, Failure, Rules, error_for
 from taskctl.providers.spec import FetchOptions
 from taskctl.secrets import Secret
 
@@ -49,7 +48,18 @@ class ProviderModule(Protocol):
 MAX_JSON_DEPTH = 100  # no API answer nests deeper; renderers recurse, so deeper input must stop here
 
 
-def decode_json(response: requests.Response, what: str, profile: Profile, *, rules: Rules = NO_RULES,
+def mapped_error(rules: str, what: str, status: int, profile: Profile, **facts: Any) -> TaskctlError:
+    """The error for a failed answer, by the rows of the provider's table (``RULES`` of the module named by
+    ``rules``; "" for none) and the shared defaults. The tables load only once an answer has failed."""
+    import importlib
+
+    from taskctl.providers.error_rules import NO_RULES, Failure, error_for
+
+    table = importlib.import_module(rules).RULES if rules else NO_RULES
+    return error_for(Failure(what, status, profile, **facts), table)
+
+
+def decode_json(response: requests.Response, what: str, profile: Profile, *, rules: str = "",
                 request_id: str | None = None) -> Any:
     """The response body as JSON (numbers kept exact), or the error that says what came instead.
 
@@ -59,8 +69,8 @@ def decode_json(response: requests.Response, what: str, profile: Profile, *, rul
         return _decode_json(response)
     except _NotJson as error:
         host = response.url.split("/")[2].rsplit("@", 1)[-1] if "://" in response.url else response.url
-        raise error_for(Failure(what, response.status_code, profile, request_id=request_id, host=host,
-                                got=str(error)), rules) from None
+        raise mapped_error(rules, what, response.status_code, profile, request_id=request_id, host=host,
+                           got=str(error)) from None
 
 
 def _decode_json(response: requests.Response) -> Any:

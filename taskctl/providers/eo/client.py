@@ -11,13 +11,12 @@ from taskctl.errors import ResponseError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import describe_value, json_type
 from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
-from taskctl.providers.base import decode_json
-from taskctl.providers.eo.errors import RULES
-from taskctl.providers.error_rules import Failure, error_for
+from taskctl.providers.base import decode_json, mapped_error
 from taskctl.providers.spec import FetchOptions
 from taskctl.secrets import Secret
 
 NAME = "eo"
+ERROR_RULES = "taskctl.providers.eo.errors"  # its rows of the error table (loaded on a failure)
 PATH = "/processtask/query/task/detail"
 MAX_TASK_ID = 2**63 - 1  # the API's taskId is a Java Long
 # The API documents no failure reason; deployments that add one use names like these.
@@ -54,7 +53,7 @@ class EoFetcher:
         response = self.client.request(
             "POST", self.profile.endpoint + PATH, json_body={"taskId": int(task_id)},
             headers={self.profile.settings["auth_header"]: self.secret.value, "Accept": "application/json"})
-        body = decode_json(response, what, self.profile, rules=RULES)
+        body = decode_json(response, what, self.profile, rules=ERROR_RULES)
         code = body.get("code") if isinstance(body, dict) else None
         if response.status_code == 200 and code in (200, "200"):
             data = body.get("data")
@@ -64,15 +63,14 @@ class EoFetcher:
             return TaskResult(raw=data, task=normalize(data, task_id))
         if not isinstance(body, dict) or "code" not in body:
             if response.status_code == 404:  # the API's errors carry `code`: this 404 is from something else
-                raise error_for(Failure(what, 404, self.profile, got=f"JSON without `code` ({json_type(body)})"),
-                                RULES)
+                raise mapped_error(ERROR_RULES, what, 404, self.profile, got=f"JSON without `code` ({json_type(body)})")
             if response.status_code == 200:
                 raise ResponseError(f"{what}: the answer has no `code`; it is not this API's response shape")
             code = response.status_code
         message = describe_value(body.get("message")) if isinstance(body, dict) else ""
         if isinstance(code, float):  # EO's codes are integers: one such as 401.0 is shown, but the status decides
             code = describe_value(code)
-        raise error_for(Failure(what, response.status_code, self.profile, code=code, text=message), RULES)
+        raise mapped_error(ERROR_RULES, what, response.status_code, self.profile, code=code, text=message)
 
 
 def normalize(data: dict[str, Any], requested_id: str) -> Task:

@@ -12,16 +12,15 @@ from taskctl.errors import ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, json_type
 from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
-from taskctl.providers.base import decode_json, parse_opaque_id, required_option
-from taskctl.providers.error_rules import Failure, error_for, is_gateway_code
+from taskctl.providers.base import decode_json, mapped_error, parse_opaque_id, required_option
 from taskctl.providers.koodrive import KooDriveOptions
-from taskctl.providers.koodrive.errors import RULES
 from taskctl.secrets import Secret
 
 if TYPE_CHECKING:
     from taskctl.providers.files import RemoteFile
 
 NAME = "koodrive"
+ERROR_RULES = "taskctl.providers.koodrive.errors"  # its rows of the error table (loaded on a failure)
 PATH = "/koodrive/ose/v1/share/taskDetail"
 BEARER = "Bearer+"
 
@@ -70,10 +69,10 @@ class KooDriveFetcher:
         if self.trace_id:
             headers["X-Traceid"] = self.trace_id
         response = self.client.request("POST", self.profile.endpoint + PATH, headers=headers, json_body=body)
-        answer = decode_json(response, what, self.profile, rules=RULES)
+        answer = decode_json(response, what, self.profile, rules=ERROR_RULES)
         if response.status_code == 404 and not _own_error(answer):
             got = f"JSON that is not a KooDrive error ({json_type(answer)})"
-            raise error_for(Failure(what, 404, self.profile, got=got), RULES)
+            raise mapped_error(ERROR_RULES, what, 404, self.profile, got=got)
         if not isinstance(answer, dict):
             raise ResponseError(f"{what}: the answer is {json_type(answer)}, not this API's response object")
         if response.status_code == 200 and str(answer.get("code")) == "0":
@@ -99,14 +98,16 @@ def _own_error(answer: Any) -> bool:
     if not isinstance(answer, dict):
         return False
     if "error_code" in answer:
+        from taskctl.providers.error_rules import is_gateway_code
+
         return not is_gateway_code(answer["error_code"])
     return "code" in answer and ("msg" in answer or "message" in answer)
 
 
 def _error(what: str, status: int, answer: dict[str, Any], profile: Profile) -> TaskctlError:
     """KooDrive's own error answer: its code in `code` or `error_code`, its message in `msg` or `error_msg`."""
-    return error_for(Failure(what, status, profile, code=answer.get("code", answer.get("error_code")),
-                             text=describe_value(answer.get("msg", answer.get("error_msg")))), RULES)
+    return mapped_error(ERROR_RULES, what, status, profile, code=answer.get("code", answer.get("error_code")),
+                             text=describe_value(answer.get("msg", answer.get("error_msg"))))
 
 
 def normalize(task: dict[str, Any], requested_id: str, file_results: Any = None) -> Task:

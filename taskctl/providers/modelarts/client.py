@@ -13,14 +13,13 @@ from taskctl.errors import ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, dumps, json_type
 from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
-from taskctl.providers.base import decode_json, parse_opaque_id, required_option
-from taskctl.providers.error_rules import Failure, error_for
+from taskctl.providers.base import decode_json, mapped_error, parse_opaque_id, required_option
 from taskctl.providers.modelarts import ModelArtsOptions
-from taskctl.providers.modelarts.errors import RULES
 from taskctl.providers.spec import SecretKind
 from taskctl.secrets import Secret
 
 NAME = "modelarts"
+ERROR_RULES = "taskctl.providers.modelarts.errors"  # its rows of the error table (loaded on a failure)
 SECURITY_TOKEN_ENV = "TASKCTL_SECURITY_TOKEN"
 
 STATUSES = {0: ("initialized", State.PENDING), 1: ("running", State.RUNNING), 2: ("completed", State.SUCCEEDED),
@@ -65,10 +64,10 @@ class ModelArtsFetcher:
         response = self.client.request("GET", url, headers=self._auth_headers(url),
                                        sign=self._signer() if self._signs else None)
         request_id = response.headers.get("X-Request-Id")
-        body = decode_json(response, what, self.profile, rules=RULES, request_id=request_id)
+        body = decode_json(response, what, self.profile, rules=ERROR_RULES, request_id=request_id)
         if response.status_code == 404 and not _own_error(body):
-            raise error_for(Failure(what, 404, self.profile, request_id=request_id,
-                                    got=f"JSON that is not a ModelArts error ({json_type(body)})"), RULES)
+            raise mapped_error(ERROR_RULES, what, 404, self.profile, request_id=request_id,
+                                    got=f"JSON that is not a ModelArts error ({json_type(body)})")
         if response.status_code == 200:
             if not isinstance(body, dict):
                 raise ResponseError(f"{what}: the answer is {json_type(body)}, not a task object",
@@ -109,7 +108,7 @@ def _error(what: str, status: int, body: Any, request_id: str | None, profile: P
     """ModelArts' own error answer: `{"error_code": "ModelArts.4352", "error_msg": ...}`."""
     code = body.get("error_code") if isinstance(body, dict) else None
     text = describe_value(body.get("error_msg")) if isinstance(body, dict) else ""
-    return error_for(Failure(what, status, profile, code=code, text=text, request_id=request_id), RULES)
+    return mapped_error(ERROR_RULES, what, status, profile, code=code, text=text, request_id=request_id)
 
 
 def normalize(body: dict[str, Any], requested_id: str) -> Task:
