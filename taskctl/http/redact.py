@@ -19,14 +19,22 @@ SECRET_FIELDS = frozenset({"access_token", "password", "secret_key"})
 MIN_SECRET_LENGTH = 4  # very short values would redact innocent text; real tokens are long
 
 
-def _provider_fields() -> frozenset[str]:
+def _secret_params() -> frozenset[str]:
     from taskctl import providers
 
-    return frozenset(name for spec in providers.specs() for name in spec.secret_fields)
+    return _with(SECRET_QUERY_PARAMS, providers.secret_fields())
 
 
-def _secret_params() -> frozenset[str]:
-    return SECRET_QUERY_PARAMS | _provider_fields()
+def _secret_fields() -> frozenset[str]:
+    from taskctl import providers
+
+    return _with(SECRET_FIELDS, providers.secret_fields())
+
+
+@cache
+def _with(names: frozenset[str], more: frozenset[str]) -> frozenset[str]:
+    """One object per union, so the patterns below are found in their cache by a hash computed once."""
+    return names | more
 
 
 @cache
@@ -184,7 +192,7 @@ class Redactor:
             text = text.replace(secret, "***")
         if self._secrets:
             text = self._hide_disguised(text)
-        return _fields_in_json(SECRET_FIELDS | _provider_fields()).sub(r'\1"***"', text)
+        return _fields_in_json(_secret_fields()).sub(r'\1"***"', text)
 
     def _hide_disguised(self, text: str) -> str:
         """Secrets escaped, encoded, with invisible characters inside, or in another letter case."""

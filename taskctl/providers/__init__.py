@@ -16,12 +16,14 @@ if TYPE_CHECKING:
 
 _BUILT_IN = ("taskctl.providers.eo", "taskctl.providers.koodrive", "taskctl.providers.modelarts")
 _registered: dict[str, ProviderSpec] = {}
+_secret_fields: list[frozenset[str]] = []  # the union below, computed once per registry state
 
 
 def register(module: str) -> ProviderSpec:
     """Add the provider whose package ``module`` defines ``SPEC`` (it replaces one of the same name)."""
     spec = cast("ProviderSpec", importlib.import_module(module).SPEC)
     _specs()[spec.name] = spec
+    _secret_fields.clear()
     return spec
 
 
@@ -53,3 +55,11 @@ def load(name: str) -> ProviderModule:
 def unregister(name: str) -> None:
     """Remove a provider added by ``register`` (tests)."""
     _specs().pop(name, None)
+    _secret_fields.clear()
+
+
+def secret_fields() -> frozenset[str]:
+    """Every provider's secret JSON fields (the same object until the registry changes: redaction asks often)."""
+    if not _secret_fields:
+        _secret_fields.append(frozenset(name for spec in specs() for name in spec.secret_fields))
+    return _secret_fields[0]
