@@ -1,15 +1,19 @@
-"""Wall time of common invocations, as ratios against a floor measured in the same run.
+"""Wall time of common invocations, as ratios against a floor measured interleaved in the same run.
 
-    python bench/startup.py [--runs N]
+    python bench/startup.py [--runs N] [--only SUBSTRING]
 
 The floor is `python -c "import typer, requests"`: the least any taskctl command that talks HTTP can cost.
-`get --json` runs against a `taskctl sandbox` started here (a separate process, like a real service).
+Machines are noisy and drift, so every round runs the floor and every case once, in a fresh random order, and
+each figure is the median over the rounds (after one warm-up round, which also writes bytecode caches).
+`get` cases run against a `taskctl sandbox` started here (a separate process, like a real service), with the
+token in the profiles file unless the case says otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import signal
 import socket
@@ -18,9 +22,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 TASKCTL = shutil.which("taskctl") or str(Path(sys.executable).with_name("taskctl"))
+TOKEN = "sandbox-token"
+
+
+class Case(NamedTuple):
+    name: str
+    argv: Sequence[str]
+    env: Mapping[str, str]
 
 
 def base_env() -> dict[str, str]:
@@ -30,16 +43,29 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def timed(command: list[str], runs: int, env: dict[str, str] | None = None) -> float:
-    """Median wall time in seconds (after one warm-up run, which also writes bytecode caches)."""
-    env = env or base_env()
-    samples = []
-    for attempt in range(runs + 1):
-        started = time.perf_counter()
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
-        if attempt:
-            samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+def run_once(case: Case) -> float:
+    started = time.perf_counter()
+    subprocess.run(case.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(case.env), check=False)
+    return time.perf_counter() - started
+
+
+def warm_up(case: Case) -> None:
+    """One run that writes bytecode caches; a case that fails would time its error path: say so, and stop."""
+    done = subprocess.run(case.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=dict(case.env),
+                          check=False)
+    if done.returncode != 0:
+        sys.exit(f"bench: case {case.name!r} exits {done.returncode}: {done.stderr.strip()[-300:]}")
+
+
+def interleaved(cases: Sequence[Case], rounds: int) -> dict[str, list[float]]:
+    """Seconds per case: one warm-up round, then ``rounds`` rounds, each in a new random order."""
+    for case in cases:
+        warm_up(case)
+    samples: dict[str, list[float]] = {case.name: [] for case in cases}
+    for _round in range(rounds):
+        for case in random.sample(list(cases), len(cases)):
+            samples[case.name].append(run_once(case))
+    return samples
 
 
 def free_port() -> int:
@@ -48,43 +74,91 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def write_profiles(folder: Path, port: int) -> Path:
+    """Profiles of the three providers at the running sandbox (ModelArts signs with AK/SK), tokens in the file;
+    `keyed` has its token in the keyring only."""
+    endpoint = f"http://127.0.0.1:{port}"
+    path = folder / "profiles.yaml"
+    path.write_text(
+        "profiles:\n"
+        f"  local:\n    provider: eo\n    endpoint: {endpoint}/eo\n    token: {TOKEN}\n    default: true\n"
+        f"  keyed:\n    provider: eo\n    endpoint: {endpoint}/eo\n"
+        f"  drive:\n    provider: koodrive\n    endpoint: {endpoint}/koodrive\n    token: {TOKEN}\n"
+        f"    share_id: sandbox-share\n"
+        f"  ma:\n    provider: modelarts\n    endpoint: {endpoint}/modelarts\n    project_id: sandbox-project\n"
+        f"    access_key: SANDBOXACCESSKEY0001\n")
+    path.chmod(0o600)
+    return path
+
+
+def store_keyring_token(env: Mapping[str, str]) -> None:
+    """The token of `keyed` into a plaintext keyring under the bench's own data folder (keyrings.alt)."""
+    subprocess.run([TASKCTL, "auth", "login", "keyed"], input=TOKEN + "\n", text=True, env=dict(env), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def cases_for(env: dict[str, str]) -> list[Case]:
+    signed = {**env, "TASKCTL_SECRET_KEY": "sandbox-secret-key-0001"}
+    detected = {key: value for key, value in env.items() if key != "PYTHON_KEYRING_BACKEND"}
+    complete = {**env, "_TASKCTL_COMPLETE": "complete_bash", "COMP_WORDS": "taskctl eo g", "COMP_CWORD": "2"}
+    t = [TASKCTL]
+    return [
+        Case("floor: python -c 'import typer, requests'", [sys.executable, "-c", "import typer, requests"], env),
+        Case("eo get 702 --json", [*t, "eo", "get", "702", "--json"], env),
+        Case("eo get 702 (table)", [*t, "eo", "get", "702"], env),
+        Case("eo get 702 -o tree", [*t, "eo", "get", "702", "-o", "tree"], env),
+        Case("eo get 702 -o yaml", [*t, "eo", "get", "702", "-o", "yaml"], env),
+        Case("koodrive get task-done --json", [*t, "koodrive", "get", "task-done", "-p", "drive", "--json"], env),
+        Case("koodrive get task-done (table)", [*t, "koodrive", "get", "task-done", "-p", "drive"], env),
+        Case("modelarts get (AK/SK) --json", [*t, "modelarts", "get", "AcYfsdfhGyrWL5TtahH", "-p", "ma", "--json"],
+             signed),
+        Case("modelarts get (AK/SK) (table)", [*t, "modelarts", "get", "AcYfsdfhGyrWL5TtahH", "-p", "ma"], signed),
+        Case("eo get 702 --json, token in the keyring ($PYTHON_KEYRING_BACKEND)",
+             [*t, "eo", "get", "702", "-p", "keyed", "--json"], env),
+        Case("eo get 702 --json, token in the keyring (backend detected)",
+             [*t, "eo", "get", "702", "-p", "keyed", "--json"], detected),
+        Case("eo get 8 ids --json", [*t, "eo", "get", "702", "703", "704", "705", "706", "707", "708", "702",
+                                     "--json"], env),
+        Case("eo get 702 --json --profile sandbox (in-process)", [*t, "eo", "get", "702", "--json", "-p", "sandbox"],
+             env),
+        Case("auth status", [*t, "auth", "status"], signed),
+        Case("--help", [*t, "--help"], env),
+        Case("--version", [*t, "--version"], env),
+        Case("TAB completion (taskctl eo g<TAB>)", t, complete),
+    ]
+
+
+def report(samples: dict[str, list[float]], rounds: int) -> None:
+    floor_name = next(iter(samples))
+    floor = statistics.median(samples[floor_name])
+    width = max(map(len, samples))
+    print(f"{rounds} interleaved rounds, medians; ratios against the floor of this run")
+    for name, seconds in samples.items():
+        median = statistics.median(seconds)
+        print(f"{name:{width}s} {median * 1000:6.0f} ms  {median / floor:5.2f} x floor")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
-    runs = parser.parse_args().runs
-
+    parser.add_argument("--runs", type=int, default=21, help="interleaved rounds (default 21)")
+    parser.add_argument("--only", default="", help="only the cases whose name contains this (and the floor)")
+    options = parser.parse_args()
     port = free_port()
     server = subprocess.Popen([TASKCTL, "sandbox", "--port", str(port)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=subprocess.PIPE, text=True, env=base_env())
     try:
+        assert server.stderr is not None
         server.stderr.readline()  # "listening on ..."
-        config = Path(tempfile.mkdtemp()) / "profiles.yaml"
-        config.write_text(f"profiles:\n  local:\n    provider: eo\n    endpoint: http://127.0.0.1:{port}/eo\n")
-        config.chmod(0o600)
-        env = {**base_env(), "TASKCTL_TOKEN": "sandbox-token", "TASKCTL_CONFIG": str(config)}
-        complete = {**base_env(), "_TASKCTL_COMPLETE": "complete_bash", "COMP_WORDS": "taskctl eo g",
-                    "COMP_CWORD": "2"}
-        floor = timed([sys.executable, "-c", "import typer, requests"], runs)
-        cases = {
-            "get 702 --json (running sandbox)": timed([TASKCTL, "eo", "get", "702", "--json"], runs, env),
-            "get 702 table (running sandbox)": timed([TASKCTL, "eo", "get", "702"], runs, env),
-            "get 702 --json --profile sandbox (in-process)": timed(
-                [TASKCTL, "eo", "get", "702", "--json", "--profile", "sandbox"], runs),
-            "koodrive get --json --profile sandbox": timed(
-                [TASKCTL, "koodrive", "get", "task-done", "--json", "--profile", "sandbox"], runs),
-            "modelarts get --json --profile sandbox (IAM token)": timed(
-                [TASKCTL, "modelarts", "get", "AcYfsdfhGyrWL5TtahH", "--json", "--profile", "sandbox"], runs),
-            "get 8 ids --json (running sandbox)": timed(
-                [TASKCTL, "eo", "get", "702", "703", "704", "705", "706", "707", "708", "702", "--json"], runs, env),
-            "--help": timed([TASKCTL, "--help"], runs),
-            "TAB completion (taskctl eo g<TAB>)": timed([TASKCTL], runs, complete),
-        }
+        with tempfile.TemporaryDirectory() as folder:
+            env = {**base_env(), "TASKCTL_CONFIG": str(write_profiles(Path(folder), port)),
+                   "XDG_DATA_HOME": folder, "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
+            env.pop("TASKCTL_TOKEN", None)
+            store_keyring_token(env)
+            cases = [case for index, case in enumerate(cases_for(env)) if index == 0 or options.only in case.name]
+            report(interleaved(cases, options.runs), options.runs)
     finally:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=10)
-    print(f"floor: python -c 'import typer, requests' = {floor * 1000:.0f} ms (median of {runs})")
-    for name, seconds in cases.items():
-        print(f"{name:48s} {seconds * 1000:6.0f} ms  {seconds / floor:5.2f} x floor")
 
 
 if __name__ == "__main__":
