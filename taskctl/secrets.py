@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -292,8 +293,9 @@ def _load_backend(environ: Mapping[str, str], timeout: float) -> Backend:
     else:
         config = _keyring_config_file()
         chosen_by = str(config) if config else ""
+        detect = keyring.core.get_keyring if config or not sys.platform.startswith("linux") else _linux_keyring
         try:
-            impl = _call_keyring(keyring.core.get_keyring, timeout, _LOADING)
+            impl = _call_keyring(detect, timeout, _LOADING)
         except KeyringFailed as exc:
             if config:
                 raise KeyringFailed(f"the keyring configuration {config} cannot be used: {exc}",
@@ -304,6 +306,24 @@ def _load_backend(environ: Mapping[str, str], timeout: float) -> Backend:
     _reject_empty(impl)
     label, os_keyring = describe_backend(impl)
     return Backend(impl, _class_name(impl), label, chosen_by, os_keyring)
+
+
+def _linux_keyring() -> Any:
+    """What keyring's own detection picks on Linux, without asking every installed backend whether it is viable
+    (its macOS backend looks for a library with ldconfig, gcc and ld: about 40 processes per command): the Secret
+    Service when it answers, else the best keyrings.alt file backend when installed, else none (fail.Keyring)."""
+    from keyring.backend import by_priority
+    from keyring.backends import SecretService, fail
+
+    classes: list[Any] = [SecretService.Keyring]
+    try:
+        from keyrings.alt import file as alt_file
+
+        classes += [alt_file.EncryptedKeyring, alt_file.PlaintextKeyring]
+    except ImportError:
+        pass
+    viable = [cls() for cls in classes if cls.viable]
+    return max(viable, key=by_priority, default=fail.Keyring())
 
 
 _BACKEND_HINT = (f"unset {BACKEND_ENV}, or set it to an installed backend class such as "

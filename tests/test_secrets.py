@@ -429,3 +429,22 @@ def test_a_token_with_a_line_break_is_refused_by_login(cli, backend) -> None:
     assert "nothing stored" in result.stderr
     assert keyring.get_password("taskctl", "local") is None
     assert LOGIN_TOKEN not in result.stderr
+
+
+def test_on_linux_the_keyring_is_found_without_asking_every_backend(tmp_path: Path) -> None:
+    """No $PYTHON_KEYRING_BACKEND and no keyringrc.cfg: the Secret Service if it answers, else keyrings.alt,
+    and never keyring's macOS backend, whose viability check runs ldconfig, gcc and ld."""
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the Linux detection")
+    code = ("import sys\n"
+            "from taskctl.secrets import SecretResolver\n"
+            "backend = SecretResolver({}).backend()\n"
+            "print(backend.name, 'keyring.backends.macOS' in sys.modules, 'ctypes.util' in sys.modules)\n")
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS")}
+    env.update(XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["keyrings.alt.file.PlaintextKeyring", "False", "False"], out.stderr
