@@ -7,7 +7,6 @@ it, between the tasks before and after it) and the first such error's exit code 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -72,6 +71,8 @@ def fetch_in_order(fetcher: Fetcher, task_ids: Sequence[str]) -> Iterator[Outcom
         yield _fetch_one(fetcher, task_ids[0])
         return
     _load_http_stack()
+    from concurrent.futures import ThreadPoolExecutor  # only for several ids: 4 ms of imports
+
     pool = ThreadPoolExecutor(max_workers=min(POOL_SIZE, len(task_ids)), thread_name_prefix="fetch")
     try:
         futures = [pool.submit(_fetch_one, fetcher, task_id) for task_id in task_ids]
