@@ -338,10 +338,21 @@ def _load_named(name: str, timeout: float) -> Any:
         raise KeyringFailed(f"{BACKEND_ENV} is set but empty", _BACKEND_HINT)
     if "." not in name.strip("."):
         raise KeyringFailed(f"{BACKEND_ENV}={_shorten(name)} is not a module.Class name", _BACKEND_HINT)
+    if _is_module(name):  # keyring's own error then depends on whether that module was imported already
+        raise KeyringFailed(f"{BACKEND_ENV}={_shorten(name)} names a module, not a backend class", _BACKEND_HINT)
     try:
         return _call_keyring(lambda: keyring.core.load_keyring(name), timeout, _LOADING)
     except KeyringFailed as exc:
         raise KeyringFailed(f"{BACKEND_ENV}={_shorten(name)} cannot be used: {exc}", _BACKEND_HINT) from None
+
+
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a parent that does not exist, or is not a package
+        return False
 
 
 def _reject_empty(impl: Any) -> None:

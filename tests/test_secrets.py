@@ -331,7 +331,7 @@ def test_logout_with_a_raising_backend_is_exit_6_naming_it(cli, backend, name: s
 BAD_NAMES = {
     "no_such_module_4d2f.Keyring": "No module named 'no_such_module_4d2f'",
     "keyring.backends.NoSuchBackend": "has no attribute 'NoSuchBackend'",
-    "keyring.backends.SecretService": "has no attribute 'SecretService'",  # a module, not its class
+    "keyring.backends.SecretService": "names a module, not a backend class",
     "test_secrets.NotABackend": "is not a keyring backend class",
     "test_secrets.Unviable": "needs a daemon that is not running",
     "Keyring": "is not a module.Class name",
