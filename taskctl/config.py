@@ -15,9 +15,8 @@ from typing import Any
 
 from taskctl import providers
 from taskctl.errors import ConfigError, UsageError
-from taskctl.headers import HEADER_NAME, HEADER_TEXT, is_header_text
+from taskctl.headers import HEADER_TEXT, is_header_text
 
-__all__ = ["HEADER_NAME", "HEADER_TEXT", "Profile", "ProfileStore", "Timeouts", "is_header_text"]
 SANDBOX_PROFILE = "sandbox"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0

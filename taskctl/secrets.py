@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from taskctl import providers
-from taskctl.config import Profile, is_header_text
+from taskctl.config import Profile
 from taskctl.errors import ConfigError
+from taskctl.headers import is_header_text
 from taskctl.providers.spec import SecretKind
 
 KEYRING_SERVICE = "taskctl"

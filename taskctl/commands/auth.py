@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from taskctl.config import HEADER_TEXT, SANDBOX_PROFILE, Profile
+from taskctl.config import SANDBOX_PROFILE, Profile
 from taskctl.errors import ConfigError, ExitCode, UsageError
+from taskctl.headers import HEADER_TEXT
 from taskctl.secrets import (
     TOKEN_ENV,
     Backend,

@@ -70,7 +70,6 @@ def fetch_in_order(fetcher: Fetcher, task_ids: Sequence[str]) -> Iterator[Outcom
     if len(task_ids) == 1:
         yield _fetch_one(fetcher, task_ids[0])
         return
-    _load_http_stack()
     from concurrent.futures import ThreadPoolExecutor  # only for several ids: 4 ms of imports
 
     pool = ThreadPoolExecutor(max_workers=min(POOL_SIZE, len(task_ids)), thread_name_prefix="fetch")
@@ -80,13 +79,6 @@ def fetch_in_order(fetcher: Fetcher, task_ids: Sequence[str]) -> Iterator[Outcom
             yield future.result()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _load_http_stack() -> None:
-    """Import requests (and urllib3) here, before the fetch threads start. The HTTP layer imports them lazily,
-    and several threads importing urllib3's packages for the first time at once can deadlock in importlib
-    (``_DeadlockError: deadlock detected by _ModuleLock('urllib3.util')``)."""
-    import requests  # noqa: F401
 
 
 def _fetch_one(fetcher: Fetcher, task_id: str) -> Outcome:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from taskctl.config import HEADER_NAME, Profile, is_header_text
+from taskctl.config import Profile
 from taskctl.errors import ConfigError, NetworkError, ResponseError, TaskctlError
+from taskctl.headers import HEADER_NAME, is_header_text
 from taskctl.http import failures
 from taskctl.http.deadline import Deadline, Watchdog, budget_end
 from taskctl.http.destination import Origin, UnusableURL, byte_count, check_characters, judge, proxies_for
