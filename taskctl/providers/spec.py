@@ -82,6 +82,7 @@ class ProviderSpec(NamedTuple):
     signing_key: str | None = None  # a profile key whose presence makes the secret a secret key (AK/SK)
     sandbox_settings: Mapping[str, str] = MappingProxyType({})  # keys of the built-in sandbox profile
     sandbox_mounts: tuple[str, ...] = ()  # first path segments its emulator serves beside /<name>
+    sandbox_storage_mounts: tuple[str, ...] = ()  # first path segments it serves on the sandbox's storage host
     downloads: bool = False  # its fetcher offers the files of a task (taskctl.providers.files.FileSource)
 
     def key(self, name: str) -> ProfileKey | None:

@@ -23,6 +23,11 @@ def extra_mounts() -> dict[str, str]:
     return {mount: spec.name for spec in providers.specs() for mount in spec.sandbox_mounts}
 
 
+def storage_mounts() -> dict[str, str]:
+    """First path segments served on the storage host (a second server) -> the provider whose emulator serves them."""
+    return {mount: spec.name for spec in providers.specs() for mount in spec.sandbox_storage_mounts}
+
+
 def build(provider: str) -> ProviderApi:
     """A new emulator of ``provider``'s API; KeyError for a provider not registered."""
     module, _, name = providers.get(provider).emulator.partition(":")

@@ -11,8 +11,8 @@ from taskctl.sandbox import registry
 from taskctl.sandbox.server import Mount, ProviderApi, SandboxServer, SeenRequest
 
 
-class _Mounts(Mapping[str, Mount]):
-    """The server's mounts: every provider's API, built (its module imported) on first use."""
+class _Apis:
+    """Every provider's API, built (its module imported) on first use; shared by both servers."""
 
     def __init__(self) -> None:
         self._built: dict[str, ProviderApi] = {}
@@ -28,29 +28,48 @@ class _Mounts(Mapping[str, Mount]):
                 api = self._built[provider] = registry.build(provider)
         return api
 
+
+class _Mounts(Mapping[str, Mount]):
+    """One server's mounts: the API server's (every provider and the mounts beside them), or the storage
+    host's (``ProviderSpec.sandbox_storage_mounts``)."""
+
+    def __init__(self, apis: _Apis, *, storage: bool) -> None:
+        self._apis = apis
+        self._storage = storage
+
+    def _extra(self) -> dict[str, str]:
+        return registry.storage_mounts() if self._storage else registry.extra_mounts()
+
+    def _providers(self) -> tuple[str, ...]:
+        return () if self._storage else registry.served()
+
     def __getitem__(self, mount: str) -> Mount:
-        if mount in registry.served():
-            return self.api(mount)
-        provider = registry.extra_mounts()[mount]
-        return self.api(provider).extra_mounts()[mount]  # type: ignore[attr-defined]
+        if mount in self._providers():
+            return self._apis.api(mount)
+        provider = self._extra()[mount]
+        return self._apis.api(provider).extra_mounts()[mount]  # type: ignore[attr-defined]
 
     def __iter__(self) -> Iterator[str]:
-        return iter((*registry.served(), *registry.extra_mounts()))
+        return iter((*self._providers(), *self._extra()))
 
     def __len__(self) -> int:
-        return len(registry.served()) + len(registry.extra_mounts())
+        return len(self._providers()) + len(self._extra())
 
 
 class RunningSandbox:
     """A listening sandbox: its URLs, its request log, runtime seeding, and ``close()``."""
 
-    def __init__(self, server: SandboxServer, apis: _Mounts) -> None:
+    def __init__(self, server: SandboxServer, storage: SandboxServer, apis: _Apis) -> None:
         self._server = server
+        self._storage = storage
         self._apis = apis
         self._closed = False
         self._close_lock = threading.Lock()
         self.base_url: str = server.base_url
         self.requests_seen: list[SeenRequest] = server.seen
+        self.storage_url: str = storage.base_url
+        self.storage_requests_seen: list[SeenRequest] = storage.seen
+        """What the storage host (a second server, on its own port) received: pre-signed links' requests."""
 
     @property
     def connections_opened(self) -> int:
@@ -73,7 +92,8 @@ class RunningSandbox:
         return self._api(provider)
 
     def _serve(self) -> None:
-        """Run the serving loop in this thread until ``close()``."""
+        """Run the serving loop in this thread until ``close()`` (the storage host's on a daemon thread)."""
+        threading.Thread(target=self._storage.serve_forever, name="taskctl-sandbox-storage", daemon=True).start()
         self._server.serve_forever()
 
     def close(self) -> None:
@@ -82,8 +102,9 @@ class RunningSandbox:
             if self._closed:
                 return
             self._closed = True
-        self._server.shutdown()
-        self._server.server_close()
+        for server in (self._server, self._storage):
+            server.shutdown()
+            server.server_close()
 
     def __enter__(self) -> RunningSandbox:
         return self
@@ -102,9 +123,16 @@ class RunningSandbox:
 
 
 def _create(host: str, port: int) -> RunningSandbox:
-    """Bind a listening server for every provider (each API is built on its first use)."""
-    mounts = _Mounts()
-    return RunningSandbox(SandboxServer(host, port, mounts), mounts)
+    """Bind a listening server for every provider (each API is built on its first use), and its storage host
+    on another free port of the same address: a host that must never receive a credential."""
+    apis = _Apis()
+    storage = SandboxServer(host, 0, _Mounts(apis, storage=True))
+    try:
+        server = SandboxServer(host, port, _Mounts(apis, storage=False), storage_url=storage.base_url)
+    except BaseException:
+        storage.server_close()
+        raise
+    return RunningSandbox(server, storage, apis)
 
 
 def start(host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:

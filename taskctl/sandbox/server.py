@@ -38,7 +38,8 @@ class SeenRequest:
 class Request(NamedTuple):
     """What a route handler sees: ``path`` is relative to the provider's mount (``/<name>``) and still
     percent-encoded, as are ``params``; ``full_path`` is the request target as received (mount and
-    query included: what a client signs); ``base_url`` is the sandbox's own, for absolute links."""
+    query included: what a client signs); ``base_url`` is the sandbox's own, for absolute links;
+    ``storage_url`` its storage host's, a second server, for pre-signed links to files."""
 
     method: str
     path: str
@@ -48,6 +49,7 @@ class Request(NamedTuple):
     params: Mapping[str, str]
     full_path: str = ""
     base_url: str = ""
+    storage_url: str = ""  # the sandbox's storage host (another port): where pre-signed links point
 
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (case-insensitive), or None."""
@@ -132,7 +134,8 @@ class ProviderApi(Mount, Protocol):
     """One provider's emulated API: its routes and a way to seed tasks at runtime.
 
     It may also define ``extra_mounts() -> Mapping[str, Mount]``: more first path segments it serves
-    (outside ``/<provider>``), mounted beside the providers; ``ProviderSpec.sandbox_mounts`` names them.
+    (outside ``/<provider>``), mounted beside the providers (``ProviderSpec.sandbox_mounts``) or on the
+    storage host, a second server on its own port (``ProviderSpec.sandbox_storage_mounts``).
     """
 
     def add_task(self, task_id: Any, seed: Any) -> None:
@@ -146,7 +149,7 @@ def _spring_error(status: int, error: str, path: str) -> Response:
 
 
 def dispatch(mounts: Mapping[str, Mount], method: str, raw_path: str,
-             headers: Mapping[str, str], body: bytes, base_url: str = "") -> Response:
+             headers: Mapping[str, str], body: bytes, base_url: str = "", storage_url: str = "") -> Response:
     """Route one request: the first path segment picks the provider, its routes the handler."""
     url = urlsplit(raw_path)
     _, _, rest = url.path.partition("/")
@@ -159,7 +162,7 @@ def dispatch(mounts: Mapping[str, Mount], method: str, raw_path: str,
     for route, params in matches:
         if route.method == method:
             return route.handler(Request(method, slash + sub_path, url.query, headers, body, params,
-                                         raw_path, base_url))
+                                         raw_path, base_url, storage_url))
     if matches:
         allow = ", ".join(sorted({route.method for route, _ in matches}))
         return _spring_error(405, "Method Not Allowed", url.path)._replace(headers=(("Allow", allow),))
@@ -171,7 +174,8 @@ class SandboxServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, host: str, port: int, mounts: Mapping[str, Mount]) -> None:
+    def __init__(self, host: str, port: int, mounts: Mapping[str, Mount], storage_url: str = "") -> None:
+        self.storage_url = storage_url
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.mounts = mounts
         self.seen: list[SeenRequest] = []
@@ -277,7 +281,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         headers = dict(self.headers.items())
         self.server.record(SeenRequest(self.command, self.path, headers, body))
         try:
-            response = dispatch(self.server.mounts, self.command, self.path, headers, body, self.server.base_url)
+            response = dispatch(self.server.mounts, self.command, self.path, headers, body, self.server.base_url,
+                                self.server.storage_url or self.server.base_url)
         except Exception as exc:  # a bug in a route must not hang or kill the connection
             response = json_response(500, {"status": 500, "error": "Sandbox bug", "message": repr(exc)})
         self._send(response)

@@ -27,4 +27,5 @@ SPEC = ProviderSpec(
               "Example: taskctl eo watch 710 --profile sandbox --interval 1"),
     profile_keys=(ProfileKey("auth_header", default="Authorization", check=_check_header_name),),
     secret_header_key="auth_header",
+    sandbox_storage_mounts=("eo-storage",),  # the stand-in for the blob storage of files and thumbnails
 )

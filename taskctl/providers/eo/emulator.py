@@ -31,8 +31,21 @@ taskId               task
 710                  NDVI (7), advances on each poll: 5 PROCESSING on polls 1-2, then 7 PUBLISHED
 711                  NDVI (7), advances on each poll: 5 PROCESSING on polls 1-2, then 8 PUBLISH_FAILED
                      (with an undocumented ``failReason``)
+712                  NDBI (10), 7 PUBLISHED, but ``output.dataFileId`` null: no file to download
+713                  NDVI (7), 7 PUBLISHED, output file 999, which the file-URL API does not know
+714                  Band Merging (6), 7 PUBLISHED; each link to its output file works once
 1985949195927285760  BAI (11), 7 PUBLISHED: a 19-digit id (and ``outputPath``)
 ===================  ==================================================================
+
+Files: ``GET /eo/datafile/file/urls?dataFileIds=<id>,<id>`` (token as above) answers ``{"code": 200,
+"message": "success", "data": {"urlList": [{"url", "dataFileId", "name", "path"}]}}`` with a fresh
+pre-signed link per known id (unknown ids left out), ``code`` 404 "Files not found" when none is known,
+400 "Invalid file IDs" for an id that is not a Long. Every input and output file of the seed tasks is
+known (a small TIFF named ``<fileName>.tif``); task 707's have hostile ``name`` and ``path`` values. The
+links and the seed tasks' ``thumbnailUrl`` (small PNGs) point at the storage host, a second server on
+another port (``RunningSandbox.storage_url``): see ``storage.py``. At runtime,
+``api("eo").add_file(file_id, name, data)`` adds a file (``data`` may be a ``Response``, sent as is) and
+``api("eo").break_file(file_id, after)`` makes its next answer stop after ``after`` body bytes.
 
 Fault injection, to try scripts against error paths:
 
@@ -65,10 +78,12 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
-from taskctl.providers.eo.seeds import advancing_tasks, seed_tasks
+from taskctl.providers.eo.seeds import advancing_tasks, seed_tasks, stored_files
+from taskctl.providers.eo.storage import STORAGE_MOUNT, STORAGE_PLACEHOLDER, EoStorage, StoredFile
 from taskctl.sandbox import SANDBOX_TOKEN
 from taskctl.sandbox.seeds import SeedBook, gateway_faults
 from taskctl.sandbox.server import (
+    Mount,
     Request,
     Response,
     Route,
@@ -78,6 +93,7 @@ from taskctl.sandbox.server import (
 )
 
 DETAIL_PATH = "/processtask/query/task/detail"
+FILE_URLS_PATH = "/datafile/file/urls"
 AUTH_HEADERS = ("Authorization", "X-API-Key")
 REDIRECT_TARGET = "http://203.0.113.7/eo/processtask/query/task/detail"
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
@@ -120,13 +136,24 @@ def is_long(value: object) -> bool:
     return type(value) is int and _LONG_MIN <= value <= _LONG_MAX
 
 
-def _to_response(result: EoResult) -> Response:
-    """A seed's result as an HTTP answer."""
+def _to_response(result: EoResult, storage_url: str) -> Response:
+    """A seed's result as an HTTP answer (its links to the storage host filled in)."""
     if isinstance(result, Response):
         return result
     if isinstance(result, bytes):
         return Response(200, result)
-    return json_response(200, {"code": 200, "message": "OK", "data": dict(result)})
+    answer = json_response(200, {"code": 200, "message": "OK", "data": dict(result)})
+    return answer._replace(body=answer.body.replace(STORAGE_PLACEHOLDER.encode(), storage_url.encode()))
+
+
+def _file_ids(query: str) -> list[int] | None:
+    """``dataFileIds=1,2,3`` (also repeated), or None when one is not a Long."""
+    from urllib.parse import parse_qs
+
+    texts = [text.strip() for value in parse_qs(query).get("dataFileIds", []) for text in value.split(",")]
+    if not texts or not all(text.isdecimal() and text.isascii() and is_long(int(text)) for text in texts):
+        return None
+    return [int(text) for text in texts]
 
 
 class EoApi:
@@ -138,10 +165,37 @@ class EoApi:
         seeds.update(advancing_tasks())
         seeds.update(_faults())
         self._seeds: SeedBook[int, EoResult] = SeedBook(seeds)
+        self.storage = EoStorage(stored_files())
 
     def routes(self) -> list[Route]:
-        """The one route of this API."""
-        return [Route("POST", DETAIL_PATH, self.task_detail)]
+        """The routes of this API: task detail, and the download links of data files."""
+        return [Route("POST", DETAIL_PATH, self.task_detail), Route("GET", FILE_URLS_PATH, self.file_urls)]
+
+    def extra_mounts(self) -> dict[str, Mount]:
+        """``/eo-storage``, on the storage host."""
+        return {STORAGE_MOUNT: self.storage}
+
+    def add_file(self, file_id: int, name: str, data: bytes | Response | None = None, *, path: str | None = None,
+                 single_use: bool = False) -> None:
+        """Serve ``data`` (None: a TIFF drawn from the id; a ``Response``: sent as is) as data file ``file_id``."""
+        self.storage.add(file_id, StoredFile(name, f"/data_test/{name}" if path is None else path, data, single_use))
+
+    def break_file(self, file_id: int, after: int, times: int = 1) -> None:
+        """The next ``times`` answers of file ``file_id`` stop after ``after`` body bytes."""
+        self.storage.break_file(file_id, after, times)
+
+    def file_urls(self, request: Request) -> Response:
+        """``GET /datafile/file/urls?dataFileIds=<id>,<id>``: a fresh pre-signed link per known file."""
+        if not any(request.header(name) == SANDBOX_TOKEN for name in AUTH_HEADERS):
+            return error(401, "Unauthorized", http_status=401)
+        file_ids = _file_ids(request.query)
+        if file_ids is None:
+            return error(400, "Invalid file IDs")
+        entries = [entry for file_id in dict.fromkeys(file_ids)
+                   if (entry := self.storage.url_entry(file_id, request.storage_url)) is not None]
+        if not entries:
+            return error(404, "Files not found")
+        return json_response(200, {"code": 200, "message": "success", "data": {"urlList": entries}})
 
     def add_task(self, task_id: int, seed: EoSeed) -> None:
         """Serve ``seed`` for ``task_id`` from now on (replacing any seed; poll count restarts)."""
@@ -161,9 +215,9 @@ class EoApi:
             return error(400, "Task ID is required")
         if not is_long(task_id):
             return error(400, "taskId must be a Long")
-        return self._answer(task_id)
+        return self._answer(task_id, request.storage_url)
 
-    def _answer(self, task_id: int) -> Response:
+    def _answer(self, task_id: int, storage_url: str) -> Response:
         """The seed's answer for ``task_id``, counting the poll."""
         result = self._seeds.poll(task_id)
-        return error(404, "Task not found") if result is None else _to_response(result)
+        return error(404, "Task not found") if result is None else _to_response(result, storage_url)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from taskctl.providers.eo.storage import StoredFile, thumbnail_url
+
 BIG_TASK_ID = 1985949195927285760
 """A 19-digit id (above 2**53): a JSON client must keep it an exact integer."""
 
-_STORAGE = "https://eopocstorage.blob.core.windows.net/eo-qa/data_test%2FRaster%2F"
-_SAS = "?sv=2023-11-03&se=2025-11-24T13%3A20%3A51Z&sr=b&sp=r&sig="
 
 # Landsat 8 Collection 2 surface-reflectance band file suffixes and their names.
 _LANDSAT_BANDS = (
@@ -27,8 +27,8 @@ _LANDSAT_SCENES = (
 
 
 def thumbnail(key: str, signature: str) -> str:
-    """A signed blob-storage thumbnail URL like the document's."""
-    return f"{_STORAGE}{key}_thumb.jpg{_SAS}{signature}%3D"
+    """A signed thumbnail URL like the document's, on the sandbox's storage host."""
+    return thumbnail_url(key, signature)
 
 
 def data_input(data_file_id: int, band_id: int, file_name: str, band_name: str,
@@ -39,7 +39,7 @@ def data_input(data_file_id: int, band_id: int, file_name: str, band_name: str,
         "type": None,
         "bandInfoId": [band_id],
         "bandId": band_id,
-        "thumbnailUrl": thumbnail(f"2025%2F11%2F5%2F{file_name}", f"sig{data_file_id}x{band_id}"),
+        "thumbnailUrl": thumbnail(file_name, f"sig{data_file_id}x{band_id}"),
         "fileName": file_name,
         "originalBandName": band_name,
         "metadataId": metadata_id,
@@ -50,7 +50,7 @@ def data_input(data_file_id: int, band_id: int, file_name: str, band_name: str,
 def data_output(data_file_id: int | None, file_name: str, metadata_id: int | None,
                 task_id: str | None) -> dict[str, Any]:
     """One ``ProcessTaskResultDataVo``; no thumbnail until the file exists."""
-    url = None if data_file_id is None else thumbnail(f"{file_name}%2F{file_name}", f"out{data_file_id}")
+    url = None if data_file_id is None else thumbnail(file_name, f"out{data_file_id}")
     return {"dataFileId": data_file_id, "thumbnailUrl": url, "fileName": file_name,
             "metadataId": metadata_id, "taskId": task_id}
 
@@ -138,6 +138,36 @@ def _empty_708() -> dict[str, Any]:
     return task(708, 9, "NDWI Poyang Lake (queued)", 5, 706, "NdwiPoyang", [], None)
 
 
+def _no_file_712() -> dict[str, Any]:
+    """Published, but its output names no file (``dataFileId`` null): nothing to download."""
+    datas = [data_input(670, 13070, "LC08_L2SP_119038_20240301_20240310_02_T1_SR_B6", "SWIR 1", 482,
+                        "1986071200000000001")]
+    output = data_output(None, "NdbiShenzhen202403", None, "712") | {"thumbnailUrl": None}
+    return task(712, 10, "NDBI Shenzhen March 2024 (no output file)", 7, 706, "NdbiShenzhen202403", datas, output)
+
+
+MISSING_FILE_ID = 999
+"""The output file of task 713: the file-URL API does not know it (404 "Files not found")."""
+
+
+def _missing_file_713() -> dict[str, Any]:
+    """Published, but the file-URL API does not know its output file."""
+    return task(713, 7, "NDVI Hainan 2024 (file deleted)", 7, 706, "NdviHainan2024", [],
+                data_output(MISSING_FILE_ID, "NdviHainan2024", 491, "713"))
+
+
+EXPIRING_FILE_ID = 974
+"""The output file of task 714: each link to it works for one request only."""
+
+
+def _expiring_714() -> dict[str, Any]:
+    """Published band merge whose output link expires after its first use."""
+    datas = [data_input(672, 13072, "LC09_L2SP_121044_20240405_20240410_02_T1_SR_B4", "Red", 483,
+                        "1986071400000000001")]
+    return task(714, 6, "Band merge Hong Kong (single-use links)", 7, 706, "BandMergeHk202404", datas,
+                data_output(EXPIRING_FILE_ID, "BandMergeHk202404", 492, "714"))
+
+
 # 709 is not used: tests take it as an id the sandbox does not know.
 PUBLISHING_TASK_ID = 710
 FAILING_TASK_ID = 711
@@ -180,5 +210,30 @@ def advancing_tasks() -> dict[int, Callable[[int], dict[str, Any]]]:
 def seed_tasks() -> dict[int, dict[str, Any]]:
     """A fresh copy of every seed task object, by id."""
     tasks = (_ndvi_703(), _mosaic_704(), _cloud_removal_705(), _many_inputs_706(), _bai_big_id(),
-             _hostile_707(), _empty_708())
+             _hostile_707(), _empty_708(), _no_file_712(), _missing_file_713(), _expiring_714())
     return {item["id"]: item for item in tasks}
+
+
+# Names a storage host may send for task 707's files: a path out of the folder with an OSC 8 link and BEL, an
+# option-like name, and one far longer than a file system allows.
+HOSTILE_FILES = {
+    900: StoredFile("..\\..\\\u001b]8;;http://evil\u0007-rf.tif", "/../../etc/cron.d/\u001b[2Jx.tif"),
+    650: StoredFile("-rf", "/data_test/Raster/707/-rf"),
+    651: StoredFile("B5" * 150 + ".tif", "/" + "d/" * 200 + "B5.tif"),
+}
+
+
+def stored_files() -> dict[int, StoredFile]:
+    """The storage host's files: every input and output file of the seed tasks, by data file id."""
+    files: dict[int, StoredFile] = {}
+    for item in (*seed_tasks().values(), publishing_710(ADVANCING_POLLS + 1)):
+        entries = [*(item.get("datas") or []), item.get("output") or {}]
+        for entry in entries:
+            file_id = entry.get("dataFileId")
+            if isinstance(file_id, int):
+                name = f"{entry['fileName']}.tif"
+                files[file_id] = StoredFile(name, f"/data_test/Raster/{item['id']}/{name}")
+    files.update({file_id: StoredFile(stored.name, stored.path) for file_id, stored in HOSTILE_FILES.items()})
+    files[EXPIRING_FILE_ID].single_use = True
+    del files[MISSING_FILE_ID]
+    return files

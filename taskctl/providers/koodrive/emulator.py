@@ -119,6 +119,7 @@ from taskctl.sandbox.server import (
     json_object,
     json_response,
 )
+from taskctl.sandbox.storage import cut_short, file_etag, ranged_response, storage_error
 
 DETAIL_PATH = "/koodrive/ose/v1/share/taskDetail"
 AUTHORIZATION = "Bearer+" + SANDBOX_TOKEN
@@ -183,10 +184,7 @@ def zip_package(files: tuple[tuple[str, str], ...]) -> bytes:
 
 def _obs_error(status: int, code: str, message: str, key: str) -> Response:
     """An object-storage (OBS/S3-style) XML error, as a pre-signed URL's host answers."""
-    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           f"<Error><Code>{code}</Code><Message>{message}</Message><Key>{key}</Key>"
-           "<RequestId>0000019A5B6C7D8E9F0A1B2C3D4E5F60</RequestId><HostId>sandbox</HostId></Error>")
-    return Response(status, xml.encode("utf-8"), "application/xml")
+    return storage_error(status, code, message, key)
 
 
 def _with_base_url(body: Mapping[str, Any], base_url: str) -> dict[str, Any]:
@@ -211,65 +209,13 @@ def _to_response(result: KooDriveResult, base_url: str) -> Response:
     return json_response(200, _with_base_url(body, base_url))
 
 
-class _Truncated(bytes):
-    """A body that claims its full length: the server announces ``announced`` bytes (Content-Length is
-    ``len(body)``) but writes only these, then closes the connection."""
-
-    announced: int
-
-    def __new__(cls, data: bytes, announced: int) -> _Truncated:
-        body = super().__new__(cls, data)
-        body.announced = announced
-        return body
-
-    def __len__(self) -> int:
-        return self.announced
-
-
-def _byte_range(spec: str | None, total: int) -> tuple[int, int] | str | None:
-    """``Range: bytes=...`` as (first, last) inclusive; "unsatisfiable"; or None to send the whole body."""
-    if not spec or not spec.strip().lower().startswith("bytes=") or "," in spec:
-        return None
-    first_text, dash, last_text = spec.strip()[6:].strip().partition("-")
-    first_text, last_text = first_text.strip(), last_text.strip()
-    if not dash or not (first_text or last_text) or not all(part.isdigit() for part in (first_text, last_text)
-                                                            if part):
-        return None
-    if not first_text:  # bytes=-N: the last N bytes
-        suffix = int(last_text)
-        return (max(0, total - suffix), total - 1) if suffix and total else "unsatisfiable"
-    first = int(first_text)
-    last = min(int(last_text), total - 1) if last_text else total - 1
-    if first >= total:
-        return "unsatisfiable"
-    return None if last < first else (first, last)
-
-
 def _package_response(request: Request, data: bytes, headers: tuple[tuple[str, str], ...],
                       last_modified: str) -> Response:
     """A package, or the byte range the request asks for (if its If-Range still names this version)."""
-    total = len(data)
-    etag = package_etag(data)
-    headers = (*headers, ("Accept-Ranges", "bytes"), ("ETag", etag), ("Last-Modified", last_modified))
-    if_range = request.header("If-Range")
-    current = if_range is None or if_range.strip() in (etag, last_modified)  # a weak tag never matches
-    wanted = _byte_range(request.header("Range"), total) if current else None
-    if wanted == "unsatisfiable":
-        invalid = _obs_error(416, "InvalidRange", "The requested range cannot be satisfied.",
-                             request.params["file"])
-        return invalid._replace(headers=(("Content-Range", f"bytes */{total}"),))
-    if isinstance(wanted, tuple):
-        first, last = wanted
-        return Response(206, data[first:last + 1], "application/zip",
-                        (*headers, ("Content-Range", f"bytes {first}-{last}/{total}")))
-    return Response(200, data, "application/zip", headers)
+    return ranged_response(request, data, "application/zip", headers, last_modified, request.params["file"])
 
 
-def package_etag(data: bytes) -> str:
-    """The strong ETag the sandbox sends for a package: a digest of its bytes, as object stores do."""
-    import hashlib
-
-    return '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'
+package_etag = file_etag  # the strong ETag the sandbox sends for a package
 
 
 class _Downloads:
@@ -374,7 +320,4 @@ class KooDriveApi:
             shown = "../../task-hostile.zip" if name == "task-hostile" else file_name
             response = _package_response(request, data,
                                          (("Content-Disposition", f'attachment; filename="{shown}"'),), modified)
-        if cut is None or cut >= len(response.body):
-            return response
-        return response._replace(body=_Truncated(response.body[:cut], len(response.body)),
-                                 headers=(*response.headers, ("Connection", "close")))
+        return response if cut is None else cut_short(response, cut)
