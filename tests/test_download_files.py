@@ -33,7 +33,7 @@ class Listed:
 
     listed: Sequence[RemoteFile]
 
-    def files(self, result: TaskResult) -> Sequence[RemoteFile]:
+    def files(self, result: TaskResult, *, inputs: bool = False) -> Sequence[RemoteFile]:
         return self.listed
 
 
@@ -143,10 +143,10 @@ def test_a_provider_without_files_has_no_download(dest) -> None:
     app = AppContext(environ=dict(os.environ), stdout=io.StringIO(), stderr=io.StringIO())
 
     with pytest.raises(TaskctlError) as raised:
-        run(app, DownloadOptions("eo", "702", "sandbox", str(dest)))
+        run(app, DownloadOptions("modelarts", "task-running", "sandbox", str(dest)))
 
     assert raised.value.exit_code == ExitCode.USAGE
-    assert raised.value.message == "eo tasks have no files to download"
+    assert raised.value.message == "modelarts tasks have no files to download"
     assert app.stdout.getvalue() == "" and os.listdir(dest) == []
 
 

@@ -38,8 +38,9 @@ DownloadTaskArg = Annotated[str, typer.Argument(metavar="TASK_ID", help="The tas
                                                 show_default=False)]
 DestOpt = Annotated[str | None, typer.Option(
     "--dest", metavar="PATH", show_default=False,
-    help="An existing folder (the file is named as the server suggests) or the file to write. "
+    help="An existing folder (the file is named as the server suggests), the file to write, or - for stdout. "
          "Default: the current folder.")]
+InputsOpt = Annotated[bool, typer.Option("--inputs", help="Download the task's input files too.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
 WaitOpt = Annotated[bool, typer.Option("--wait", help="Watch the task until it ends, then download its files.")]
 WaitIntervalOpt = Annotated[float | None, typer.Option(

@@ -17,6 +17,7 @@ from taskctl.cli.options import (
     DestOpt,
     DownloadTaskArg,
     ForceOpt,
+    InputsOpt,
     IntervalOpt,
     JsonOpt,
     OutputFormat,
@@ -68,19 +69,20 @@ def _watch_command(spec: ProviderSpec) -> Callable[..., None]:
 
 
 def _download_command(spec: ProviderSpec) -> Callable[..., None]:
-    def download(ctx: typer.Context, task_id: DownloadTaskArg, dest: DestOpt = None, force: ForceOpt = False,
-                 wait: WaitOpt = False, interval: WaitIntervalOpt = None, timeout: WaitTimeoutOpt = None,
-                 profile: ProfileOpt = None, config: ConfigOpt = None, debug: DebugOpt = False,
-                 **options: str | None) -> None:
+    def download(ctx: typer.Context, task_id: DownloadTaskArg, dest: DestOpt = None, inputs: InputsOpt = False,
+                 force: ForceOpt = False, wait: WaitOpt = False, interval: WaitIntervalOpt = None,
+                 timeout: WaitTimeoutOpt = None, profile: ProfileOpt = None, config: ConfigOpt = None,
+                 debug: DebugOpt = False, **options: str | None) -> None:
         def action(app: AppContext) -> ExitCode:
             from taskctl.commands.download import DownloadOptions, run
 
             return run(app, DownloadOptions(spec.name, task_id, profile, dest, force, provider_options(spec, options),
-                                            wait, interval, timeout))
+                                            wait, interval, timeout, inputs))
 
         run_command(ctx, action, config=config, debug=debug)
 
-    return with_provider_options(download, spec.options_for("download"))
+    omitted = () if spec.download_inputs else ("inputs",)
+    return with_provider_options(download, spec.options_for("download"), omitted)
 
 
 def provider_options(spec: ProviderSpec, given: dict[str, str | None]) -> FetchOptions:
@@ -88,11 +90,13 @@ def provider_options(spec: ProviderSpec, given: dict[str, str | None]) -> FetchO
     return spec.options(**given)
 
 
-def with_provider_options(command: Callable[..., None], options: tuple[CliOption, ...]) -> Callable[..., None]:
+def with_provider_options(command: Callable[..., None], options: tuple[CliOption, ...],
+                          omitted: tuple[str, ...] = ()) -> Callable[..., None]:
     """The command, as Typer sees it, with one keyword parameter per provider option after its argument (the
-    function collects them in ``**options``)."""
+    function collects them in ``**options``), and without the shared options this provider does not offer
+    (``omitted``: they keep their defaults)."""
     shared = [p for p in inspect.signature(command, eval_str=True).parameters.values()
-              if p.kind is not inspect.Parameter.VAR_KEYWORD]
+              if p.kind is not inspect.Parameter.VAR_KEYWORD and p.name not in omitted]
     added = [inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=None,
                                annotation=_option_annotation(option)) for option in options]
     keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in shared[2:]]

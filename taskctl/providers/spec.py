@@ -60,6 +60,7 @@ class CommandHelp(NamedTuple):
     get: str
     watch: str
     download: str = ""
+    preview: str = ""
 
     @property
     def example(self) -> str:
@@ -84,6 +85,8 @@ class ProviderSpec(NamedTuple):
     sandbox_mounts: tuple[str, ...] = ()  # first path segments its emulator serves beside /<name>
     sandbox_storage_mounts: tuple[str, ...] = ()  # first path segments it serves on the sandbox's storage host
     downloads: bool = False  # its fetcher offers the files of a task (taskctl.providers.files.FileSource)
+    download_inputs: bool = False  # ... and the task's input files too (`download --inputs`)
+    previews: bool = False  # its fetcher offers a task's thumbnails (taskctl.providers.thumbnails.ThumbnailSource)
 
     def key(self, name: str) -> ProfileKey | None:
         return next((key for key in self.profile_keys if key.name == name), None)

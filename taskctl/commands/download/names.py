@@ -14,6 +14,7 @@ from taskctl.errors import TaskctlError, UsageError
 from taskctl.providers.files import RemoteFile
 from taskctl.render.safe import UNSAFE_CHARACTERS
 
+STDOUT = "-"  # --dest -: the one file goes to stdout
 PART_SUFFIX = ".part"
 META_SUFFIX = ".meta"  # <name>.part.meta: the version the .part holds
 MAX_NAME_BYTES = 200  # file systems allow 255; leave room for ".part" and an editor's backup suffix
@@ -50,11 +51,18 @@ def check_destination(dest: str | None, force: bool) -> Path | None:
     """Interpret --dest: None for a folder (the default: the current one), else the file to write."""
     if dest == "":
         raise UsageError("--dest is empty", "name a folder or a file, or leave --dest out for the current folder")
-    path = Path(dest) if dest is not None else Path()
+    if dest == STDOUT:
+        return None
+    path = destination_path(dest)
     try:
         return _destination_file(dest, path, force)
     except OSError as error:  # a name too long, a folder that may not be searched
         raise UsageError(f"--dest {dest}: {error.strerror or error}", "choose another --dest") from None
+
+
+def destination_path(dest: str | None) -> Path:
+    """--dest as a path: ``~`` expanded (the shell leaves ``--dest=~/x`` alone), the current folder when absent."""
+    return Path(dest).expanduser() if dest is not None else Path()
 
 
 def _destination_file(dest: str | None, path: Path, force: bool) -> Path | None:
@@ -84,7 +92,7 @@ def plan_target(dest: str | None, file: RemoteFile, key: str, force: bool) -> Ta
     fallback = (safe_filename(file.name) or safe_filename(url_file_name(file.url)) or safe_filename(f"{key}.zip")
                 or "package.zip")
     if fixed is None:
-        folder = Path(dest) if dest is not None else Path()
+        folder = destination_path(dest)
         # Named after the task, not the link: a fresh link (new signature, maybe a new path) still resumes.
         stem = safe_filename(key) or "package"
         return Target(folder, None, fallback, folder / (stem + PART_SUFFIX))

@@ -94,10 +94,11 @@ class Transfer:
     version: Version | None = None
     _overlap: int = 0  # 1: ask again for the last byte held, to learn whether a 416 means "already whole"
     _ends: float = 0.0  # monotonic: when this command stops downloading (DOWNLOAD_DEADLINE)
+    _fresh_url: str | None = None  # the link asked for again after the storage host refused the first
 
     @property
     def url(self) -> str:
-        return self.file.url
+        return self._fresh_url or self.file.url
 
     @property
     def host(self) -> str:
@@ -163,6 +164,9 @@ class Transfer:
         response = self.client.stream(self.url, headers=self._headers(offset))
         try:
             status = response.status_code
+            if status in LINK_GONE_STATUSES and self.file.refresh is not None and self._fresh_url is None:
+                self._refresh_link(status)
+                return None
             if status not in (200, 206, 416) or (status == 416 and not offset):
                 raise self._http_error(response)
             final = self.target.final(response.headers.get("Content-Disposition"))
@@ -175,6 +179,14 @@ class Transfer:
         finally:
             response.close()
         return self._complete(part, span, size, final)
+
+    def _refresh_link(self, status: int) -> None:
+        """The storage host refused the link (it expired, as pre-signed links do): ask the service for a fresh
+        one, once."""
+        assert self.file.refresh is not None
+        self.warn(f"the download link of the {self.file.what} was refused (HTTP {status} from {self.host}); "
+                  "asking the service for a fresh one")
+        self._fresh_url = self.file.refresh()
 
     def _headers(self, offset: int) -> dict[str, str]:
         headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
@@ -290,16 +302,25 @@ class Transfer:
         return error.revised(message=message, hint=hint)
 
     def _http_error(self, response: requests.Response) -> TaskctlError:
-        status, host = response.status_code, self.host
-        code = _storage_error_code(response)
-        shown = f"HTTP {status}" + (f" {code}" if code else "") + f" from {host}"
-        if status in LINK_GONE_STATUSES:
-            return TaskctlError(f"the download link has expired or is gone ({shown})",
-                                "fetch the task again for a fresh link (rerun this command); if that fails too, "
-                                f"the {self.file.what} may have been deleted")
-        if status == 416:
-            return ResponseError(f"{host} refused a download without a range ({shown})")
-        return ServiceError(f"the download failed ({shown})", "retry later; if it persists, fetch the task again")
+        return storage_http_error(response, self.host, self.file.what, refreshed=self._fresh_url is not None)
+
+
+def storage_http_error(response: requests.Response, host: str, what: str, *, refreshed: bool) -> TaskctlError:
+    """What a storage host's refusal means (``refreshed``: the link was already a fresh one)."""
+    status = response.status_code
+    code = _storage_error_code(response)
+    shown = f"HTTP {status}" + (f" {code}" if code else "") + f" from {host}"
+    if status in LINK_GONE_STATUSES and refreshed:
+        return TaskctlError(f"the download link was refused, and so was a fresh one ({shown})",
+                            f"the {what} may have been deleted, or your access to it revoked; "
+                            "check it in the service's console")
+    if status in LINK_GONE_STATUSES:
+        return TaskctlError(f"the download link has expired or is gone ({shown})",
+                            "fetch the task again for a fresh link (rerun this command); if that fails too, "
+                            f"the {what} may have been deleted")
+    if status == 416:
+        return ResponseError(f"{host} refused a download without a range ({shown})")
+    return ServiceError(f"the download failed ({shown})", "retry later; if it persists, fetch the task again")
 
 
 def _storage_error_code(response: requests.Response) -> str | None:

@@ -24,8 +24,21 @@ SPEC = ProviderSpec(
     help=CommandHelp(
         get="Show one or more EO tasks by id.\n\nExample: taskctl eo get 702 --profile sandbox",
         watch="Wait for an EO task to end, then show it: exit 0 published, 7 failed, 8 --timeout passed.\n\n"
-              "Example: taskctl eo watch 710 --profile sandbox --interval 1"),
+              "Example: taskctl eo watch 710 --profile sandbox --interval 1",
+        download="Download the output file of a published EO task (--inputs: its input files too); print each "
+                 "path written.\n\n"
+                 "Links come from the file-URL API just before each download and carry no credential; an expired "
+                 "one is\nasked for again once. An interrupted download resumes when run again; with --wait, a "
+                 "task still\nprocessing is watched first (exit 7 if it fails, 8 when --timeout passes).\n\n"
+                 "Example: taskctl eo download 703 --profile sandbox --dest /tmp",
+        preview="Show the thumbnail of an EO task's output (or of an input: --input NAME) in the terminal.\n\n"
+                "kitty, iTerm2 and sixel terminals get the image itself, others a colour half-block drawing. "
+                "Not on a\nterminal, --save PATH or --open is needed.\n\n"
+                "Example: taskctl eo preview 703 --profile sandbox"),
     profile_keys=(ProfileKey("auth_header", default="Authorization", check=_check_header_name),),
     secret_header_key="auth_header",
     sandbox_storage_mounts=("eo-storage",),  # the stand-in for the blob storage of files and thumbnails
+    downloads=True,
+    download_inputs=True,
+    previews=False,  # set once `eo preview` exists
 )

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taskctl.config import Profile
-from taskctl.errors import ResponseError, UsageError
+from taskctl.errors import ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import describe_value, json_type
 from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
 from taskctl.providers.base import decode_json, mapped_error
 from taskctl.providers.spec import FetchOptions
 from taskctl.secrets import Secret
+
+if TYPE_CHECKING:
+    from taskctl.providers.files import RemoteFile
 
 NAME = "eo"
 ERROR_RULES = "taskctl.providers.eo.errors"  # its rows of the error table (loaded on a failure)
@@ -70,6 +73,34 @@ class EoFetcher:
         message = describe_value(body.get("message")) if isinstance(body, dict) else ""
         if isinstance(code, float):  # EO's codes are integers: one such as 401.0 is shown, but the status decides
             code = describe_value(code)
+        raise mapped_error(ERROR_RULES, what, response.status_code, self.profile, code=code, text=message)
+
+
+    def files(self, result: TaskResult, *, inputs: bool = False) -> list[RemoteFile]:
+        """The FileSource capability (taskctl.providers.files): the output file of a published task, and with
+        ``inputs`` its input files, at links the file-URL API issues (see ``eo.files``)."""
+        from taskctl.providers.eo.files import task_files
+
+        return task_files(result, self.list_file_urls, inputs=inputs)
+
+    def list_file_urls(self, file_ids: Sequence[int]) -> Any:
+        """``GET /datafile/file/urls?dataFileIds=...``: the answer's body, once it says ``code`` 200."""
+        from taskctl.providers.eo.files import FILE_URLS_PATH
+
+        what = f"download links of eo file {', '.join(str(file_id) for file_id in file_ids)}"
+        url = f"{self.profile.endpoint}{FILE_URLS_PATH}?dataFileIds={','.join(str(i) for i in file_ids)}"
+        response = self.client.request(
+            "GET", url, headers={self.profile.settings["auth_header"]: self.secret.value, "Accept": "application/json"})
+        body = decode_json(response, what, self.profile, rules=ERROR_RULES)
+        code = body.get("code") if isinstance(body, dict) else None
+        if response.status_code == 200 and code in (200, "200"):
+            return body
+        message = describe_value(body.get("message")) if isinstance(body, dict) else ""
+        if code in (404, "404"):
+            raise TaskctlError(f"{what}: the service has no such file ({message or 'files not found'})",
+                               "the file may have been deleted; see the task with `taskctl eo get`")
+        if not isinstance(body, dict) or "code" not in body:
+            raise ResponseError(f"{what}: the answer has no `code`; it is not this API's response shape")
         raise mapped_error(ERROR_RULES, what, response.status_code, self.profile, code=code, text=message)
 
 

@@ -85,9 +85,9 @@ class KooDriveFetcher:
                               companions=(("taskInfos", files),) if "taskInfos" in answer else ())
         raise _error(what, response.status_code, answer, self.profile)
 
-    def files(self, result: TaskResult) -> tuple[RemoteFile]:
+    def files(self, result: TaskResult, *, inputs: bool = False) -> tuple[RemoteFile]:
         """The FileSource capability (taskctl.providers.files): the task's package, at its pre-signed
-        ``downloadUrl`` (see ``koodrive.files``)."""
+        ``downloadUrl`` (see ``koodrive.files``). A share task lists no input files (``inputs`` is not offered)."""
         from taskctl.providers.koodrive.files import package_files
 
         return package_files(result, self.client.warn)
