@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -52,6 +53,30 @@ WaitTimeoutOpt = Annotated[float | None, typer.Option(
          "Default: wait until the task ends.")]
 TaskIdsArg = Annotated[list[str], typer.Argument(metavar="TASK_ID...", help="One or more task ids.",
                                                  show_default=False)]
+
+
+class PreviewProtocol(StrEnum):
+    """How `preview` draws (taskctl.commands.preview.protocols.Protocol, not imported here: --help stays light)."""
+
+    kitty = "kitty"
+    iterm = "iterm"
+    sixel = "sixel"
+    blocks = "blocks"
+
+
+PreviewInputOpt = Annotated[str | None, typer.Option(
+    "--input", metavar="NAME", show_default=False,
+    help="Show the thumbnail of this input (its band or file name) instead of the output's.")]
+SaveOpt = Annotated[str | None, typer.Option(
+    "--save", metavar="PATH", show_default=False, help="Write the image to this file (and print its path).")]
+OpenOpt = Annotated[bool, typer.Option("--open", help="Open the image in the desktop viewer (xdg-open / open).")]
+ProtocolOpt = Annotated[PreviewProtocol | None, typer.Option(
+    "--protocol", case_sensitive=False, show_default=False,
+    help="How to draw: kitty graphics, iTerm2 inline image, sixel, or colour half blocks. "
+         "Default: what the terminal ($TERM, $TERM_PROGRAM, ...) says it speaks.")]
+PreviewTaskArg = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task whose thumbnail to show.",
+                                               show_default=False)]
+SaveForceOpt = Annotated[bool, typer.Option("--force", help="With --save: replace the file if it exists.")]
 
 
 def output_format(output: Format, as_json: bool) -> Format:

@@ -20,9 +20,15 @@ from taskctl.cli.options import (
     InputsOpt,
     IntervalOpt,
     JsonOpt,
+    OpenOpt,
     OutputFormat,
     OutputOpt,
+    PreviewInputOpt,
+    PreviewTaskArg,
     ProfileOpt,
+    ProtocolOpt,
+    SaveForceOpt,
+    SaveOpt,
     TaskIdArg,
     TaskIdsArg,
     TimeoutOpt,
@@ -43,6 +49,8 @@ def provider_app(spec: ProviderSpec) -> typer.Typer:
     app.command("watch", help=spec.help.watch)(_watch_command(spec))
     if spec.downloads:
         app.command("download", help=spec.help.download)(_download_command(spec))
+    if spec.previews:
+        app.command("preview", help=spec.help.preview)(_preview_command(spec))
     return app
 
 
@@ -83,6 +91,23 @@ def _download_command(spec: ProviderSpec) -> Callable[..., None]:
 
     omitted = () if spec.download_inputs else ("inputs",)
     return with_provider_options(download, spec.options_for("download"), omitted)
+
+
+def _preview_command(spec: ProviderSpec) -> Callable[..., None]:
+    def preview(ctx: typer.Context, task_id: PreviewTaskArg, input_name: PreviewInputOpt = None,
+                save: SaveOpt = None, open_viewer: OpenOpt = False, protocol: ProtocolOpt = None,
+                force: SaveForceOpt = False, profile: ProfileOpt = None, config: ConfigOpt = None,
+                debug: DebugOpt = False) -> None:
+        def action(app: AppContext) -> ExitCode:
+            from taskctl.commands.preview import PreviewOptions, run
+            from taskctl.commands.preview.protocols import Protocol
+
+            return run(app, PreviewOptions(spec.name, task_id, profile, input_name, save, open_viewer,
+                                           None if protocol is None else Protocol(protocol.value), force))
+
+        run_command(ctx, action, config=config, debug=debug)
+
+    return preview
 
 
 def provider_options(spec: ProviderSpec, given: dict[str, str | None]) -> FetchOptions:

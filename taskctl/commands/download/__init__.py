@@ -127,16 +127,16 @@ def _checked(files: Sequence[RemoteFile], label: str, secret: str | None) -> Seq
     if not files:
         raise TaskctlError(f"{label} has no files to download")
     for file in files:
-        _checked_url(file.url, label, secret)
+        checked_link(file.url, label, secret)
     return [file if file.refresh is None else replace(file, refresh=_checked_refresh(file.refresh, label, secret))
             for file in files]
 
 
 def _checked_refresh(refresh: Callable[[], str], label: str, secret: str | None) -> Callable[[], str]:
-    return lambda: _checked_url(refresh(), label, secret)
+    return lambda: checked_link(refresh(), label, secret)
 
 
-def _checked_url(url: str, label: str, secret: str | None) -> str:
+def checked_link(url: str, label: str, secret: str | None) -> str:
     from urllib.parse import quote, quote_plus, unquote_plus
 
     from taskctl.providers.files import usable_url

@@ -40,5 +40,5 @@ SPEC = ProviderSpec(
     sandbox_storage_mounts=("eo-storage",),  # the stand-in for the blob storage of files and thumbnails
     downloads=True,
     download_inputs=True,
-    previews=False,  # set once `eo preview` exists
+    previews=True,
 )

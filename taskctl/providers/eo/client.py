@@ -17,6 +17,7 @@ from taskctl.secrets import Secret
 
 if TYPE_CHECKING:
     from taskctl.providers.files import RemoteFile
+    from taskctl.providers.thumbnails import Thumbnail
 
 NAME = "eo"
 ERROR_RULES = "taskctl.providers.eo.errors"  # its rows of the error table (loaded on a failure)
@@ -82,6 +83,12 @@ class EoFetcher:
         from taskctl.providers.eo.files import task_files
 
         return task_files(result, self.list_file_urls, inputs=inputs)
+
+    def thumbnail(self, result: TaskResult, input_name: str | None) -> Thumbnail:
+        """The ThumbnailSource capability (taskctl.providers.thumbnails): see ``eo.thumbnails``."""
+        from taskctl.providers.eo.thumbnails import task_thumbnail
+
+        return task_thumbnail(result, input_name)
 
     def list_file_urls(self, file_ids: Sequence[int]) -> Any:
         """``GET /datafile/file/urls?dataFileIds=...``: the answer's body, once it says ``code`` 200."""
