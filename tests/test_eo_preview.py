@@ -293,3 +293,9 @@ def test_an_undecodable_image_is_a_clean_error(eo, serve, profiles_file) -> None
                                    "(OSError)", "taskctl: --save PATH keeps the bytes as sent, to look at them"]
     with pytest.raises(ResponseError, match="not an image"):
         decode(Picture(b"\xff\xd8 garbage", "jpeg", None, None))
+
+
+def test_no_color_draws_a_grey_ramp(eo, profiles_file) -> None:
+    status, output, _stderr = on_a_terminal(["eo", "preview", "703"], terminal_env(profiles_file, NO_COLOR="1"))
+    text = output.decode()
+    assert status == 0 and "▀" not in text and "\x1b[38" not in text and "=" in text

@@ -42,7 +42,8 @@ def _draw_pixels(app: AppContext, image: object, box: Box, chosen: Protocol) -> 
     assert isinstance(image, Image)
     if chosen is Protocol.blocks:
         console = app.stdout_console()
-        console.print(protocols.blocks(image, box, colour=console.color_system is not None), end="")
+        console.print(protocols.blocks(image, box, colour=console.color_system is not None and not console.no_color),
+                      end="")
     elif chosen is Protocol.sixel:
         _write_escapes(app, protocols.sixel(image, box))
     else:  # kitty without a PNG (or an unreadable size): re-encode as PNG
