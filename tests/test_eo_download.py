@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from support import write_profiles
 from support.eo_http import TOKEN, assert_clean_error, profile_yaml
-from support.loopback import LoopbackServer, Reply, Seen, drip, redirect
+from support.loopback import Reply, Seen, redirect
 
 from taskctl.providers.eo.images import raster_tiff
 from taskctl.sandbox import SANDBOX_TOKEN, RunningSandbox
@@ -236,21 +236,61 @@ def test_an_api_that_echoes_the_token_into_a_link_never_sends_it_on(dl, serve, u
     assert storage.requests == [] and os.listdir(dest) == []
 
 
-def test_a_dripping_file_url_answer_ends_in_bounded_time(dl, serve, raw, use, dest) -> None:
+def test_a_dripping_file_url_answer_ends_in_bounded_time(dl, raw, use, dest) -> None:
+    import json
     import time
 
-    body = b'{"code":200,"message":"success","data":{"urlList":[]}}' * 50
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
-    dripping = LoopbackServer(handler=drip(head + body, 0.05))
-    try:
-        api = serve(scripted_api(PUBLISHED, lambda _seen: redirect(dripping.url + "/urls")))
-        use(api.endpoint, retries=0, timeout="{connect: 1, read: 1, total: 3}")
-        started = time.monotonic()
-        result = dl("5", "--dest", str(dest))
-        assert time.monotonic() - started < 20
-        assert result.exit_code in (1, 5) and "Traceback" not in result.stderr
-    finally:
-        dripping.close()
+    from support.loopback import read_request
+
+    task = json.dumps({"code": 200, "message": "success", "data": PUBLISHED}).encode()
+    urls = b'{"code":200,"message":"success","data":{"urlList":[]}}' + b" " * 400
+
+    def api(conn, server) -> None:  # the task at once; the file-URL answer a byte every 50 ms
+        head = read_request(conn, server)
+        body = urls if b"/datafile/file/urls" in head else task
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body))
+        for byte in body if body is urls else [body]:
+            conn.sendall(bytes([byte]) if isinstance(byte, int) else byte)
+            if body is urls and server.pause(0.05):
+                return
+
+    server = raw(handler=api)
+    use(server.endpoint, retries=0, timeout="{connect: 1, read: 1, total: 3}")
+    started = time.monotonic()
+    result = dl("5", "--dest", str(dest))
+    assert time.monotonic() - started < 15
+    assert result.exit_code == 5 and "Traceback" not in result.stderr, result.stderr
+    assert len(server.wait_for_requests(2)) == 2 and "/datafile/file/urls" in server.requests[1].path
+    assert os.listdir(dest) == []
+
+
+def test_a_file_that_changed_since_the_part_was_begun_is_downloaded_again_whole(dl, eo, dest) -> None:
+    eo.api("eo").break_file(801, after=70_000)
+    assert dl("703", "--dest", str(dest)).exit_code == 0  # one retry: resumed within the run
+    eo.api("eo").add_file(801, "NdviPrd202305.tif", b"v2" * 50_000)
+    eo.api("eo").break_file(801, after=10_000, times=2)  # broken twice: retries spent, the .part kept
+    first = dl("703", "--dest", str(dest), "--force")
+    assert first.exit_code == 1 and "rerun the same command to resume" in first.stderr
+    assert sorted(os.listdir(dest)) == ["703.part", "703.part.meta", "NdviPrd202305.tif"]
+    eo.api("eo").add_file(801, "NdviPrd202305.tif", b"v3" * 50_000)  # changed meanwhile: If-Range misses
+    second = dl("703", "--dest", str(dest), "--force")
+    assert second.exit_code == 0 and "changed since" in second.stderr, second.stderr
+    assert (dest / "NdviPrd202305.tif").read_bytes() == b"v3" * 50_000
+    assert sorted(os.listdir(dest)) == ["NdviPrd202305.tif"]
+
+
+def test_a_storage_host_that_compresses_anyway_is_stored_as_sent(dl, serve, use, dest) -> None:
+    import gzip
+
+    bomb = gzip.compress(b"\0" * 20_000_000)  # 20 MB that inflate from about 20 KB
+    storage = serve(Reply(200, bomb, {"Content-Type": "image/tiff", "Content-Encoding": "gzip"}))
+    entry = {"url": storage.url + "/f?sig=s", "dataFileId": 77, "name": "o.tif"}
+    use(serve(scripted_api(PUBLISHED, lambda _seen: url_list(entry))).endpoint)
+    result = dl("5", "--dest", str(dest))
+    assert result.exit_code == 0, result.stderr
+    assert (dest / "o.tif").read_bytes() == bomb  # the bytes as served: nothing is inflated
+    assert storage.requests[0].headers["accept-encoding"] == "identity"
 
 
 def test_dest_dash_refuses_a_terminal_before_any_request(eo, tmp_path, profiles_file) -> None:

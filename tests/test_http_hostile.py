@@ -275,6 +275,11 @@ DRIPPED_HEADERS = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"
 DRIPPED_BODY_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
 
 
+# "Connection: close" makes http.client let go of the connection's socket while the body is still read from it
+# (the watchdog must shut the socket it recorded at connect time): 30 s of drip without that.
+CLOSING_BODY_HEAD = DRIPPED_BODY_HEAD.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
+
+
 @pytest.mark.parametrize("payload", [DRIPPED_HEADERS, DRIPPED_BODY_HEAD + b'{"code": 200, "data": ' + b" " * 99000],
                          ids=["headers", "body"])
 def test_a_dripping_server_is_cut_at_the_deadline(cli, raw, profiles_file, payload: bytes) -> None:
@@ -288,6 +293,26 @@ def test_a_dripping_server_is_cut_at_the_deadline(cli, raw, profiles_file, paylo
     assert_clean_error(result, 5, "did not finish answering within 1.5 s", "deadline")
     assert elapsed < 15, elapsed  # the deadline holds across retries (1.5 s plus scheduling)
     assert server.connections == 1  # no retry once the deadline has passed
+
+
+def test_a_body_dripping_after_connection_close_is_cut_at_the_deadline(cli, raw, profiles_file) -> None:
+    def handler(conn, server) -> None:  # the head at once, then the body a byte every 50 ms (30 s in all)
+        read_request(conn, server)
+        conn.sendall(CLOSING_BODY_HEAD)
+        for byte in b'{"code": 200, "data": ' + b" " * 600:
+            conn.sendall(bytes([byte]))
+            if server.pause(0.05):
+                return
+
+    server = raw(handler=handler)
+    write_profiles(profiles_file, profile_yaml(server.url, retries=0, timeout="{connect: 1, read: 2, total: 1.5}"))
+
+    started = time.monotonic()
+    result = cli("eo", "get", "1")
+    elapsed = time.monotonic() - started
+
+    assert_clean_error(result, 5, "did not finish answering within 1.5 s", "deadline")
+    assert elapsed < 10, elapsed
 
 
 def test_watch_timeout_bounds_retry_after_waits(cli, serve, use) -> None:

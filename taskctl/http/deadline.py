@@ -46,7 +46,9 @@ class Deadline:
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
-            sock = getattr(connection, "sock", None)
+            # http.client drops ``sock`` as soon as an answer says "Connection: close", while that answer's
+            # body is still read from it: the socket recorded at connect time is shut then.
+            sock = getattr(connection, "sock", None) or getattr(connection, "taskctl_socket", None)
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
@@ -131,15 +133,25 @@ class _AttachingPool:
         return connection
 
 
+class _RecordingConnection:
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        self.taskctl_socket = self.sock  # type: ignore[attr-defined]
+
+
 _attaching_classes: dict[type, type] = {}
 
 
 def attaching(pool_class: type) -> type:
-    """``pool_class`` whose connections attach to the deadline of the request using them."""
+    """``pool_class`` whose connections attach to the deadline of the request using them, and remember their
+    socket (see ``Deadline.expire``)."""
     if issubclass(pool_class, _AttachingPool):
         return pool_class
     if pool_class not in _attaching_classes:
-        _attaching_classes[pool_class] = type(f"Attaching{pool_class.__name__}", (_AttachingPool, pool_class), {})
+        connection_class = pool_class.ConnectionCls  # type: ignore[attr-defined]
+        recording = type(f"Recording{connection_class.__name__}", (_RecordingConnection, connection_class), {})
+        _attaching_classes[pool_class] = type(f"Attaching{pool_class.__name__}", (_AttachingPool, pool_class),
+                                              {"ConnectionCls": recording})
     return _attaching_classes[pool_class]
 
 
