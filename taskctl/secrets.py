@@ -27,6 +27,7 @@ from taskctl.providers.spec import SecretKind
 KEYRING_SERVICE = "taskctl"
 TOKEN_ENV = "TASKCTL_TOKEN"
 SECRET_KEY_ENV = "TASKCTL_SECRET_KEY"
+PASSWORD_ENV = "TASKCTL_PASSWORD"
 BACKEND_ENV = "PYTHON_KEYRING_BACKEND"
 KEYRING_TIMEOUT_ENV = "TASKCTL_KEYRING_TIMEOUT"
 KEYRING_TIMEOUT = 5.0
@@ -115,7 +116,7 @@ def keyring_user(profile_name: str, kind: SecretKind = SecretKind.TOKEN) -> str:
 
 def secret_kind(profile: Profile) -> SecretKind:
     """What `auth login` stores for a profile: the secret key of an AK/SK profile, else a token."""
-    return providers.get(profile.provider).secret_kind(profile.settings)
+    return providers.get(profile.provider).secret_kind(profile.settings, profile.auth)
 
 
 def secret_label(kind: SecretKind) -> str:
@@ -123,7 +124,7 @@ def secret_label(kind: SecretKind) -> str:
 
 
 def secret_env(kind: SecretKind) -> str:
-    return SECRET_KEY_ENV if kind is SecretKind.SECRET_KEY else TOKEN_ENV
+    return {SecretKind.SECRET_KEY: SECRET_KEY_ENV, SecretKind.PASSWORD: PASSWORD_ENV}.get(kind, TOKEN_ENV)
 
 
 def is_usable_secret(value: str) -> bool:
