@@ -73,6 +73,7 @@ SPEC = ProviderSpec(
     secret_headers=frozenset({"x-auth-token", "x-security-token"}),
     signing_key="access_key",
     sandbox_settings={"project_id": SANDBOX_PROJECT_ID},
+    sandbox_mounts=("iam",),  # its IAM: tokens for a password, projects of a region
     endpoint_from=EndpointFrom("region", modelarts_endpoint),
     check_profile=_check_profile,
     auth_methods=frozenset({"password"}),
