@@ -157,6 +157,9 @@ class SecretResolver:
         try:
             stored = self.keyring_get(keyring_user(profile.name, kind))
         except NoKeyring as exc:
+            tools = self.from_provider_env(profile)
+            if tools:
+                return tools
             hint = f"no OS keyring here ({exc}); set ${env}"
             if kind == "token":
                 hint += f", or add `token:` to profile '{profile.name}' in {profile.source} (chmod 600)"
@@ -166,8 +169,22 @@ class SecretResolver:
                               with_remedy(exc, env)) from None
         if stored:
             return Secret(stored, SecretSource(SourceKind.KEYRING), kind)
+        tools = self.from_provider_env(profile)
+        if tools:
+            return tools
         raise ConfigError(f"no {label} for profile '{profile.name}'",
                           f"run: taskctl auth login {profile.name}, or set ${env}")
+
+    def from_provider_env(self, profile: Profile) -> Secret | None:
+        """Credentials of the provider's own tools in the environment (``ProviderSpec.env_secret``), if any."""
+        import importlib
+
+        hook = providers.get(profile.provider).env_secret
+        if not hook:
+            return None
+        module, _, name = hook.partition(":")
+        found: Secret | None = getattr(importlib.import_module(module), name)(self.environ, profile)
+        return found
 
     def find(self, profile: Profile) -> Secret | None:
         """Look in env, the file, then the keyring; None when nowhere, or when there is no keyring at all.
@@ -183,8 +200,8 @@ class SecretResolver:
         try:
             stored = self.keyring_get(keyring_user(profile.name, kind))
         except NoKeyring:
-            return None
-        return Secret(stored, SecretSource(SourceKind.KEYRING), kind) if stored else None
+            return self.from_provider_env(profile)
+        return Secret(stored, SecretSource(SourceKind.KEYRING), kind) if stored else self.from_provider_env(profile)
 
     def from_env_or_file(self, profile: Profile) -> Secret | None:
         kind = secret_kind(profile)

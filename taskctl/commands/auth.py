@@ -114,6 +114,7 @@ def run_logout(app: AppContext, options: LogoutOptions) -> ExitCode:
     profile = _profile(app, name)
     kind = secret_kind(profile)
     secrets = app.secrets
+    _forget_session(app, profile)  # first: it may live in a file where there is no keyring
     try:
         removed = secrets.keyring_delete(keyring_user(name, kind))
         backend = secrets.backend()
@@ -123,6 +124,30 @@ def run_logout(app: AppContext, options: LogoutOptions) -> ExitCode:
     message = f"removed the {label} of '{name}' from" if removed else f"no {label} of '{name}' stored in"
     app.stderr.write(f"taskctl: {message} {backend.label}\n")
     return ExitCode.OK
+
+
+def _forget_session(app: AppContext, profile: Profile) -> None:
+    """The session token got with the profile's secret goes too (keyring or cache file)."""
+    from taskctl.providers.base import session_tokens
+
+    tokens = session_tokens(profile)
+    if tokens is not None and tokens.forget(profile, app.environ):
+        app.stderr.write(f"taskctl: removed the kept session token of '{profile.name}'\n")
+
+
+def _session_lines(app: AppContext, profiles: list[Profile]) -> list[str]:
+    """`token of 'p': expires 2026-12-08 16:18 UTC (in 23 h)` for each profile with a kept session token."""
+    from taskctl.providers.base import session_tokens
+    from taskctl.render.humanize import age
+
+    lines = []
+    for profile in profiles:
+        tokens = session_tokens(profile)
+        expires = tokens.expiry(profile, app.environ) if tokens is not None else None
+        if expires is not None:
+            lines.append(f"session token of '{profile.name}': expires {expires:%Y-%m-%d %H:%M} UTC "
+                         f"({age(app.now() - expires)})")
+    return lines
 
 
 def run_status(app: AppContext, options: StatusOptions) -> ExitCode:
@@ -148,6 +173,8 @@ def run_status(app: AppContext, options: StatusOptions) -> ExitCode:
     if app.profiles.profiles:
         print_records(app.stdout_console(), ("PROFILE", "PROVIDER", "KIND", "SECRET", "FROM"), rows)
         app.stdout.write(f"file: {inert(str(app.profiles.path))}\n")
+        for line in _session_lines(app, list(app.profiles.profiles.values())):
+            app.stdout.write(inert(line) + "\n")
     else:
         app.stdout.write(f"no profiles in {inert(str(app.profiles.path))}\n")
     app.stdout.write(inert(keyring_line) + "\n")

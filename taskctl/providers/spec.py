@@ -101,8 +101,8 @@ class ProviderSpec(NamedTuple):
     auth_methods: frozenset[str] = frozenset()  # values of a profile's `auth:` (SecretKind values)
     env_secret: str = ""  # "module:function" (environ, profile) -> Secret | None: credentials of the provider's
     # own tools in the environment, tried after taskctl's own ($TASKCTL_*, the file, the keyring)
-    sessions: str = ""  # module of a provider that trades the secret for a cached session token: forget(app,
-    # profile) -> bool, expiry(app, profile) -> str | None (see taskctl.providers.base.SessionCache)
+    sessions: str = ""  # module of a provider that trades the secret for a kept session token: forget(profile,
+    # environ) -> bool and expiry(profile, environ) -> datetime | None (taskctl.providers.base.SessionTokens)
 
     def key(self, name: str) -> ProfileKey | None:
         return next((key for key in self.profile_keys if key.name == name), None)

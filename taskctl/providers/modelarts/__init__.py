@@ -70,11 +70,13 @@ SPEC = ProviderSpec(
     options=ModelArtsOptions,
     cli_options=(CliOption("project_id", "--project-id", "ID",
                            "Project of the tasks (default: the profile's project_id)."),),
-    secret_headers=frozenset({"x-auth-token", "x-security-token"}),
+    secret_headers=frozenset({"x-auth-token", "x-security-token", "x-subject-token"}),
     signing_key="access_key",
     sandbox_settings={"project_id": SANDBOX_PROJECT_ID},
     sandbox_mounts=("iam",),  # its IAM: tokens for a password, projects of a region
     endpoint_from=EndpointFrom("region", modelarts_endpoint),
     check_profile=_check_profile,
     auth_methods=frozenset({"password"}),
+    env_secret="taskctl.providers.modelarts.credentials:sdk_secret",
+    sessions="taskctl.providers.modelarts.session",
 )

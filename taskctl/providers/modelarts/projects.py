@@ -1,0 +1,24 @@
+"""A region's project id, looked up once in IAM and cached per IAM endpoint, account and region
+(``$XDG_CACHE_HOME/taskctl/modelarts-projects.json``, 0600: not a secret, but nobody else's business)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from taskctl.cache import cache_dir, read_json, write_json
+from taskctl.http import HttpClient
+from taskctl.providers.modelarts.iam import Signer, find_project, iam_client
+
+
+def lookup(client: HttpClient, environ: Mapping[str, str], iam: str, account: str, region: str, *,
+           token: str | None, sign: Signer | None) -> str:
+    path = cache_dir(environ) / "modelarts-projects.json"
+    key = f"{iam} {account} {region}"
+    cached = read_json(path)
+    known = cached.get(key)
+    if isinstance(known, str) and known and known.isprintable():
+        return known
+    with iam_client(client, iam) as iam_http:
+        project_id = find_project(iam_http, region, token=token, sign=sign)
+    write_json(path, {**cached, key: project_id})
+    return project_id
