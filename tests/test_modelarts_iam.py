@@ -278,3 +278,17 @@ def test_project_cache_is_per_account(cli, sandbox, profiles_file, monkeypatch, 
     assert list(cached.values()) == [SANDBOX_PROJECT_ID]
     assert any(SANDBOX_ACCESS_KEY in key and "cn-north-4" in key for key in cached)
     assert os.environ["XDG_CACHE_HOME"].startswith(str(isolated_env))
+
+
+def test_sdk_temporary_credentials_send_the_sdk_security_token(cli, sandbox, profiles_file, monkeypatch) -> None:
+    from taskctl.providers.modelarts import SANDBOX_SECURITY_TOKEN, SANDBOX_TEMP_ACCESS_KEY
+
+    write_profiles(profiles_file, profile_yaml(sandbox, ""))
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", SANDBOX_TEMP_ACCESS_KEY)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SANDBOX_SECRET_KEY)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", SANDBOX_SECURITY_TOKEN)
+    result = cli("modelarts", "get", "task-running", "--debug")
+    assert result.exit_code == 0, result.stderr
+    assert all(seen.headers.get("X-Security-Token") == SANDBOX_SECURITY_TOKEN for seen in sandbox.requests_seen)
+    assert [seen.path for seen in iam_requests(sandbox)] == ["/iam/v3/projects?name=cn-north-4"]
+    assert SANDBOX_SECURITY_TOKEN not in result.stderr and SANDBOX_SECRET_KEY not in result.stderr

@@ -128,11 +128,7 @@ class ModelArtsFetcher:
 
     def fetch(self, task_id: str) -> TaskResult:
         what = f"modelarts task {task_id}"
-        url = task_url(self.profile.endpoint, self.project_id, task_id)
-        token = self.token_now()
-        response = self._get(url, token)
-        if response.status_code == 401 and self.session is not None and token is not None:
-            response = self._get(url, self.session.renew(token))  # expired or revoked: one new token, once
+        response = self.get(task_url(self.profile.endpoint, self.project_id, task_id))
         request_id = response.headers.get("X-Request-Id")
         body = decode_json(response, what, self.profile, rules=ERROR_RULES, request_id=request_id)
         if response.status_code == 404 and not _own_error(body):
@@ -145,7 +141,17 @@ class ModelArtsFetcher:
             return TaskResult(raw=body, task=normalize(body, task_id))
         raise _error(what, response.status_code, body, request_id, self.profile)
 
-    def _get(self, url: str, token: str | None):  # type: ignore[no-untyped-def]
+    def get(self, url: str):  # type: ignore[no-untyped-def]
+        """GET with the profile's credentials (token, password session or signature): every ModelArts request
+        (a task, a page of the list) goes through here. A password session's token refused with 401 (expired,
+        revoked) is replaced once and the request sent again."""
+        token = self.token_now()
+        response = self._send(url, token)
+        if response.status_code == 401 and self.session is not None and token is not None:
+            response = self._send(url, self.session.renew(token))
+        return response
+
+    def _send(self, url: str, token: str | None):  # type: ignore[no-untyped-def]
         headers = {"Accept": "application/json"} | ({"X-Auth-Token": token} if token else {})
         return self.client.request("GET", url, headers=headers, sign=self.signer() if self.signs else None)
 
