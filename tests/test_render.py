@@ -267,3 +267,14 @@ def test_no_string_of_the_model_reaches_a_terminal_live(result: TaskResult) -> N
             assert not UNSAFE.search(visible(out)), (fmt, terminal, visible(out))
             for link in re.findall(r"\x1b\]8;[^;]*;([^\x1b]*)\x1b\\", out):
                 assert re.fullmatch(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*", link), link
+
+
+def test_a_link_target_is_given_only_when_every_character_may_stand_in_a_url() -> None:
+    """RFC 3986's characters and non-ASCII text from U+00A0 (IRIs) keep a link a link; one character outside them
+    (space, quote, angle bracket, backslash, caret, backtick, brace, bar, C0, DEL, C1) gives no link target."""
+    from taskctl.render.safe import _NOT_URL_CHARACTERS
+
+    url_characters = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%")
+    everything = "".join(map(chr, range(0x110000)))
+    refused = {ord(char) for char in _NOT_URL_CHARACTERS.findall(everything)}
+    assert refused == {code for code in range(0xA0) if chr(code) not in url_characters}
