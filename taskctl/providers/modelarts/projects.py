@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from taskctl.cache import cache_dir, read_json, write_json
 from taskctl.http import HttpClient
+from taskctl.providers.modelarts.cached import read_json, write_json
 from taskctl.providers.modelarts.iam import Signer, find_project, iam_client
+from taskctl.user_cache import user_cache_dir as cache_dir
 
 
 def lookup(client: HttpClient, environ: Mapping[str, str], iam: str, account: str, region: str, *,

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from taskctl.cache import cache_dir, read_json, remove, write_json
 from taskctl.config import Profile
+from taskctl.providers.modelarts.cached import read_json, remove, write_json
 from taskctl.secrets import KeyringUnavailable, NoKeyring, SecretResolver
+from taskctl.user_cache import user_cache_dir as cache_dir
 
 if TYPE_CHECKING:
     from taskctl.http import HttpClient
