@@ -292,3 +292,13 @@ def test_sdk_temporary_credentials_send_the_sdk_security_token(cli, sandbox, pro
     assert all(seen.headers.get("X-Security-Token") == SANDBOX_SECURITY_TOKEN for seen in sandbox.requests_seen)
     assert [seen.path for seen in iam_requests(sandbox)] == ["/iam/v3/projects?name=cn-north-4"]
     assert SANDBOX_SECURITY_TOKEN not in result.stderr and SANDBOX_SECRET_KEY not in result.stderr
+
+
+def test_the_sandbox_snippet_has_a_password_profile_that_works(cli, sandbox, profiles_file, monkeypatch) -> None:
+    from taskctl.commands.sandbox import profile_snippet
+
+    write_profiles(profiles_file, profile_snippet(sandbox))
+    monkeypatch.setenv("TASKCTL_PASSWORD", SANDBOX_PASSWORD)
+    result = cli("modelarts", "get", "task-running", "--profile", "local-modelarts-password", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [seen.path for seen in iam_requests(sandbox)] == ["/iam/v3/auth/tokens?nocatalog=true"]

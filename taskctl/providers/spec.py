@@ -95,6 +95,9 @@ class ProviderSpec(NamedTuple):
     signing_key: str | None = None  # a profile key whose presence makes the secret a secret key (AK/SK)
     sandbox_settings: Mapping[str, str] = MappingProxyType({})  # keys of the built-in sandbox profile
     sandbox_mounts: tuple[str, ...] = ()  # first path segments its emulator serves beside /<name>
+    sandbox_profiles: Mapping[str, tuple[str, Mapping[str, str]]] = MappingProxyType({})  # more profiles for
+    # `taskctl sandbox` to print, without a token: "local-<name>-<key>" -> (a comment, its keys); "{base_url}" in
+    # a value is the sandbox's
     downloads: bool = False  # its fetcher offers the files of a task (taskctl.providers.files.FileSource)
     endpoint_from: EndpointFrom | None = None  # a key that stands for the endpoint
     check_profile: ProfileCheck | None = None  # rules across keys (one key requires another)

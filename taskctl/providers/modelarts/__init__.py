@@ -74,6 +74,10 @@ SPEC = ProviderSpec(
     signing_key="access_key",
     sandbox_settings={"project_id": SANDBOX_PROJECT_ID},
     sandbox_mounts=("iam",),  # its IAM: tokens for a password, projects of a region
+    sandbox_profiles={"password": (
+        "an IAM user's password (sandbox-password: $TASKCTL_PASSWORD or taskctl auth login), traded for a token",
+        {"region": "cn-north-4", "iam_endpoint": "{base_url}/iam", "auth": "password", "domain": "sandbox-account",
+         "username": "sandbox-user"})},
     endpoint_from=EndpointFrom("region", modelarts_endpoint),
     check_profile=_check_profile,
     auth_methods=frozenset({"password"}),
