@@ -653,6 +653,9 @@ def _endpoint(provider: str, entry: Mapping[Any, Any], fail: Any) -> str:
     endpoint = entry.get("endpoint")
     implied_by = providers.get(provider).endpoint_from
     if not endpoint and implied_by and entry.get(implied_by.key):
+        problem = implied_by.check(entry[implied_by.key]) if implied_by.check else None
+        if problem:
+            raise fail(implied_by.key, *problem)
         return implied_by.url(entry[implied_by.key])
     if not endpoint:
         alternative = f" or `{implied_by.key}`" if implied_by else ""

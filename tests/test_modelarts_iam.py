@@ -302,3 +302,16 @@ def test_the_sandbox_snippet_has_a_password_profile_that_works(cli, sandbox, pro
     result = cli("modelarts", "get", "task-running", "--profile", "local-modelarts-password", "--json")
     assert result.exit_code == 0, result.stderr
     assert [seen.path for seen in iam_requests(sandbox)] == ["/iam/v3/auth/tokens?nocatalog=true"]
+
+
+def test_a_new_login_or_another_user_does_not_reuse_the_kept_token(cli, password_profile, profiles_file) -> None:
+    sandbox = password_profile
+    assert cli("modelarts", "get", "task-running").exit_code == 0
+    login = cli("auth", "login", "ma", input=SANDBOX_PASSWORD + "\n")
+    assert "removed the kept session token of 'ma'" in login.stderr
+    assert cli("modelarts", "get", "task-running").exit_code == 0
+    assert len(iam_requests(sandbox)) == 2
+    write_profiles(profiles_file, password_yaml(sandbox, "sandbox-short"))  # the kept token is sandbox-user's
+    assert cli("modelarts", "get", "task-running").exit_code == 0
+    assert json.loads(iam_requests(sandbox)[-1].body)["auth"]["identity"]["password"]["user"]["name"] == (
+        "sandbox-short")

@@ -72,3 +72,10 @@ def test_profile_show_gives_the_derived_endpoint_and_its_line(cli, profiles_file
     assert "https://modelarts.cn-north-4.myhuaweicloud.com" in endpoint_row and "profiles.yaml:4" in endpoint_row
     listed = json.loads(cli("profile", "list", "--json").stdout)
     assert listed[0]["endpoint"] == "https://modelarts.cn-north-4.myhuaweicloud.com"
+
+
+def test_an_unlisted_region_is_fine_beside_an_explicit_endpoint() -> None:
+    profile = _profile("    region: eu-west-101\n    endpoint: https://modelarts.eu-west-101.myhuaweicloud.eu\n")
+    assert profile.settings["region"] == "eu-west-101"
+    with pytest.raises(ConfigError, match=r":4: profiles -> ma -> region: not a region id"):
+        _profile("    region: cn.north/4\n    endpoint: https://ma.example.com\n")

@@ -88,6 +88,7 @@ def run_login(app: AppContext, options: LoginOptions) -> ExitCode:
     except KeyringUnavailable as exc:
         raise _keyring_error("store", profile, exc) from None
     app.stderr.write(f"taskctl: stored the {label} of '{name}' in {backend.label}\n")
+    _forget_session(app, profile)  # a token got with the old password is not this password's
     shadow = f"${TOKEN_ENV}" if kind == "token" and app.environ.get(TOKEN_ENV) else (
         f"the `token:` in {profile.source}" if kind == "token" and profile.token else None)
     if shadow:

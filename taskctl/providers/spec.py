@@ -36,10 +36,12 @@ class ProfileKey(NamedTuple):
 
 
 class EndpointFrom(NamedTuple):
-    """A profile key that implies the endpoint when ``endpoint`` is not set (an explicit endpoint wins)."""
+    """A profile key that implies the endpoint when ``endpoint`` is not set (an explicit endpoint wins).
+    ``check`` returns a problem and a hint when the key's value implies no endpoint (a value taskctl does not know)."""
 
     key: str
     url: Callable[[Any], str]
+    check: Callable[[Any], tuple[str, str] | None] | None = None
 
 
 ProfileCheck = Callable[[Mapping[str, Any], "str | None"], "tuple[str, str, str | None] | None"]

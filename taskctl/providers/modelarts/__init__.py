@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from taskctl.providers.modelarts.regions import check_region, modelarts_endpoint
+from taskctl.providers.modelarts.regions import check_region, check_region_name, modelarts_endpoint
 from taskctl.providers.spec import CliOption, CommandHelp, EndpointFrom, ProfileKey, ProviderSpec
 
 SANDBOX_PROJECT_ID: str = "sandbox-project"
@@ -64,7 +64,7 @@ SPEC = ProviderSpec(
             "Example: taskctl modelarts get AcYfsdfhGyrWL5TtahH --profile sandbox",
         watch="Wait for a ModelArts processing task to end, then show it: exit 0 succeeded, 7 failed/canceled,\n"
               "8 --timeout passed.\n\nExample: taskctl modelarts watch task-advancing --profile sandbox --interval 1"),
-    profile_keys=(ProfileKey("project_id"), ProfileKey("access_key"), ProfileKey("region", check=check_region),
+    profile_keys=(ProfileKey("project_id"), ProfileKey("access_key"), ProfileKey("region", check=check_region_name),
                   ProfileKey("iam_endpoint", check=_check_url, convert=lambda url: url.rstrip("/")),
                   ProfileKey("domain"), ProfileKey("username")),
     options=ModelArtsOptions,
@@ -78,7 +78,7 @@ SPEC = ProviderSpec(
         "an IAM user's password (sandbox-password: $TASKCTL_PASSWORD or taskctl auth login), traded for a token",
         {"region": "cn-north-4", "iam_endpoint": "{base_url}/iam", "auth": "password", "domain": "sandbox-account",
          "username": "sandbox-user"})},
-    endpoint_from=EndpointFrom("region", modelarts_endpoint),
+    endpoint_from=EndpointFrom("region", modelarts_endpoint, check_region),
     check_profile=_check_profile,
     auth_methods=frozenset({"password"}),
     env_secret="taskctl.providers.modelarts.credentials:sdk_secret",

@@ -46,8 +46,16 @@ def region_of(endpoint: str) -> str | None:
     return None
 
 
+def check_region_name(value: str) -> tuple[str, str] | None:
+    """A region id as Huawei Cloud writes them: lower-case letters, digits and hyphens (it goes into host names)."""
+    if value and all(char.isascii() and (char.islower() or char.isdigit() or char == "-") for char in value):
+        return None
+    return "not a region id", "region ids look like cn-north-4 or ap-southeast-1"
+
+
 def check_region(value: str) -> tuple[str, str] | None:
+    """A region whose ModelArts endpoint taskctl knows (needed when the profile names no `endpoint:`)."""
     if value in MODELARTS_REGIONS:
         return None
     return (f"unknown region {value[:40]!r}",
-            f"known regions: {', '.join(MODELARTS_REGIONS)}; or set `endpoint:` (it wins over the region)")
+            f"known regions: {', '.join(MODELARTS_REGIONS)}; for another one, set `endpoint:` too")
