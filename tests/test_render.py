@@ -6,6 +6,7 @@ import io
 import json
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -119,6 +120,22 @@ def test_eo_parser_and_every_renderer_accept_arbitrary_json(data: dict, extra: d
 def test_jsonio_round_trips_values(value: object) -> None:
     text = json.dumps(value)
     assert json.loads(jsonio.dumps(jsonio.loads(text))) == json.loads(text)
+
+
+@given(value=json_values, indent=st.sampled_from([None, 2]))
+def test_jsonio_writes_the_same_text_whichever_encoder_it_picks(value: object, indent: int | None) -> None:
+    """dumps hands documents without exact numbers to the json module's encoder: the same text as its own writer,
+    terminal controls escaped alike."""
+    loaded = jsonio.loads(json.dumps(value))
+    assert jsonio.dumps(loaded, indent=indent) == jsonio._dumps_exactly(loaded, indent)
+
+
+@pytest.mark.parametrize("text", ['{"a": [1, {"b": "\\u009b31m\\u202e"}], "c": {}, "d": []}', '{"x": 1.10}',
+                                  '{"x": -0}', '[true, null, "\\u2028"]'])
+def test_jsonio_writes_known_documents_the_same_way_as_its_own_writer(text: str) -> None:
+    loaded = jsonio.loads(text)
+    for indent in (None, 2):
+        assert jsonio.dumps(loaded, indent=indent) == jsonio._dumps_exactly(loaded, indent)
 
 
 @given(number=st.from_regex(r"-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,20})?([eE][-+]?[0-9]{1,3})?", fullmatch=True))
