@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -142,6 +143,9 @@ def test_auth_status_shows_the_expiry_and_logout_removes_password_and_token(cli,
     assert logout.exit_code == 0
     assert "removed the password of 'ma'" in logout.stderr and "removed the kept session token" in logout.stderr
     assert "session token" not in cli("auth", "status").stdout
+    shown = cli("profile", "show", "ma", env={"COLUMNS": "200"}).stdout
+    assert all(f"{key} " in shown for key in ("auth", "domain", "username", "region", "iam_endpoint"))
+    assert re.search(r"^password +\(none\) +run: taskctl auth login ma", shown, re.MULTILINE)
     again = cli("modelarts", "get", "task-running")
     assert again.exit_code == 6 and "no password for profile 'ma'" in again.stderr
     assert "taskctl auth login ma" in again.stderr and "TASKCTL_PASSWORD" in again.stderr
