@@ -61,7 +61,8 @@ class Secret:
     kind: SecretKind = SecretKind.TOKEN
 
     def masked(self) -> str:
-        return mask(self.value)
+        """A token's or key's last characters tell two apart; a password shows none of its own."""
+        return "****" if self.kind is SecretKind.PASSWORD else mask(self.value)
 
     def __repr__(self) -> str:  # a stray repr (log line, traceback with locals) must not hold the value
         return f"Secret(value={self.masked()!r}, source={str(self.source)!r}, kind={self.kind.value!r})"
