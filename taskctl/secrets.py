@@ -116,7 +116,8 @@ def keyring_user(profile_name: str, kind: SecretKind = SecretKind.TOKEN) -> str:
 
 
 def secret_kind(profile: Profile) -> SecretKind:
-    """What `auth login` stores for a profile: the secret key of an AK/SK profile, else a token."""
+    """What `auth login` stores for a profile: the secret key of an AK/SK profile, the password of one whose
+    `auth:` says so, else a token."""
     return providers.get(profile.provider).secret_kind(profile.settings, profile.auth)
 
 

@@ -137,7 +137,7 @@ def _forget_session(app: AppContext, profile: Profile) -> None:
 
 
 def _session_lines(app: AppContext, profiles: list[Profile]) -> list[str]:
-    """`token of 'p': expires 2026-12-08 16:18 UTC (in 23 h)` for each profile with a kept session token."""
+    """`session token of 'p': expires 2026-12-08 16:18 UTC (in 23h 59m)` for each profile that keeps one."""
     from taskctl.providers.base import session_tokens
     from taskctl.render.humanize import age
 
