@@ -320,3 +320,13 @@ def test_a_new_login_or_another_user_does_not_reuse_the_kept_token(cli, password
     assert cli("modelarts", "get", "task-running").exit_code == 0
     assert json.loads(iam_requests(sandbox)[-1].body)["auth"]["identity"]["password"]["user"]["name"] == (
         "sandbox-short")
+
+
+def test_fetch_threads_share_one_token_request_when_the_project_is_known(cli, sandbox, profiles_file,
+                                                                         monkeypatch) -> None:
+    write_profiles(profiles_file, password_yaml(sandbox) + f"    project_id: {SANDBOX_PROJECT_ID}\n")
+    monkeypatch.setenv("TASKCTL_PASSWORD", SANDBOX_PASSWORD)
+    ids = ["task-running", "task-pending", "task-failed", "task-canceled", "AcYfsdfhGyrWL5TtahH", "task-cleaning"]
+    result = cli("modelarts", "get", *ids, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert len(iam_requests(sandbox)) == 1 and len(modelarts_requests(sandbox)) == len(ids)
