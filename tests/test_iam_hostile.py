@@ -134,3 +134,24 @@ def test_an_iam_project_lookup_that_lies_is_a_clean_error(cli, serve, profiles_f
     result = cli("modelarts", "get", "t1")
     assert_clean(result, 1, "no list of projects")
     assert json.loads(json.dumps(iam.requests[0].path)) == "/v3/projects?name=cn-north-4"
+
+
+def test_a_regional_iam_without_the_project_list_hands_over_to_the_fallback(serve, isolated_env) -> None:
+    from taskctl.config import Profile
+    from taskctl.http import HttpClient
+    from taskctl.providers.modelarts.projects import lookup
+
+    regional = serve(Reply(404, {"error_code": "APIGW.0101", "error_msg": "The API does not exist."}))
+    global_iam = serve(Reply(200, {"projects": [{"id": PROJECT, "name": "cn-north-4"}]}))
+    client = HttpClient(Profile(name="ma", provider="modelarts", endpoint="http://127.0.0.1:9", retries=0))
+    environ = {"HOME": str(isolated_env), "XDG_CACHE_HOME": str(isolated_env / ".cache")}
+    found = lookup(client, environ, regional.url, "AK1", "cn-north-4", token="tok-" + TOKEN, sign=None,
+                   fallback=global_iam.url)
+    assert found == PROJECT and len(regional.requests) == len(global_iam.requests) == 1
+    again = lookup(client, environ, regional.url, "AK1", "cn-north-4", token=None, sign=None, fallback=global_iam.url)
+    assert again == PROJECT and len(global_iam.requests) == 1  # cached
+    from taskctl.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="APIGW.0101 \\(HTTP 404\\)") as caught:  # no fallback: the 404 stands
+        lookup(client, environ, regional.url, "AK2", "cn-north-4", token=None, sign=None)
+    assert "check `iam_endpoint:`" in (caught.value.hint or "")

@@ -106,9 +106,12 @@ def _found_project(fetcher: ModelArtsFetcher, environ: Mapping[str, str]) -> str
     if where is None or iam is None:
         raise UsageError("modelarts needs a project id", f"pass --project-id, or set `project_id:` or `region:` in "
                                                         f"profile '{profile.name}'")
+    from taskctl.providers.modelarts.regions import GLOBAL_IAM
+
+    derived = not profile.settings.get("iam_endpoint") and iam == iam_endpoint(profile, {}, where)
     account = fetcher.access_key or f"profile {profile.name}"
     return lookup(fetcher.client, environ, iam, account, where, token=fetcher.token_now(),
-                  sign=fetcher.signer() if fetcher.signs else None)
+                  sign=fetcher.signer() if fetcher.signs else None, fallback=GLOBAL_IAM if derived else None)
 
 
 def task_url(endpoint: str, project_id: str, task_id: str) -> str:

@@ -86,12 +86,16 @@ def _expiry(value: Any, what: str) -> datetime:
     return when
 
 
-def find_project(client: HttpClient, region: str, *, token: str | None = None, sign: Signer | None = None) -> str:
-    """``GET {iam}/v3/projects?name={region}``: the one project of that name (signed, or with a token)."""
+def find_project(client: HttpClient, region: str, *, token: str | None = None, sign: Signer | None = None,
+                 absent_ok: bool = False) -> str | None:
+    """``GET {iam}/v3/projects?name={region}``: the one project of that name (signed, or with a token); None
+    when ``absent_ok`` and the host does not serve this API (404: some regional IAM hosts serve a subset)."""
     what = f"IAM project lookup for region {region}"
     headers = {"Accept": "application/json"} | ({"X-Auth-Token": token} if token else {})
     response = client.request("GET", f"{client.profile.endpoint}/v3/projects?name={quote(region, safe='')}",
                               headers=headers, sign=sign)
+    if response.status_code == 404 and absent_ok:
+        return None
     answer = _answer(response, what, client.profile, expect=200)
     listed = answer.get("projects")
     if not isinstance(listed, list):
