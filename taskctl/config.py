@@ -16,6 +16,7 @@ from typing import Any
 from taskctl import providers
 from taskctl.errors import ConfigError, UsageError
 from taskctl.headers import HEADER_TEXT, is_header_text
+from taskctl.yamltree import YamlMapping
 
 SANDBOX_PROFILE = "sandbox"
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -28,6 +29,7 @@ _KEYS: dict[str, tuple[type, ...]] = {
     "provider": (str,),
     "endpoint": (str,),
     "token": (str,),
+    "auth": (str,),  # how the secret is used, when a provider offers several ways (ProviderSpec.auth_methods)
     "default": (bool,),
     "allow_http": (bool,),
     "ca_bundle": (str,),
@@ -60,6 +62,7 @@ class Profile:
     provider: str
     endpoint: str
     token: str | None = None
+    auth: str | None = None
     default: bool = False
     settings: Mapping[str, Any] = field(default_factory=dict)  # the provider's own keys (with their defaults)
     allow_http: bool = False
@@ -102,10 +105,11 @@ def default_config_path(environ: Mapping[str, str]) -> Path:
 
 @dataclass
 class ProfileStore:
-    """The profiles of one file, loaded on first use."""
+    """The profiles of one file, loaded on first use (parsed through ``profiles_cache`` when ``cache_dir`` is given)."""
 
     path: Path
     explicit: bool = False
+    cache_dir: Path | None = None
     _profiles: dict[str, Profile] | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -125,12 +129,26 @@ class ProfileStore:
             return {}
         text = decode_profiles(data, str(self.path))
         try:
-            profiles = parse_profiles(text, str(self.path))
+            profiles = self._parse(text, data, regular=stat.S_ISREG(mode))
         except ConfigError as error:
             raise _without_tokens(error, text) from None
         if any(p.token for p in profiles.values()) and _readable_by_others(mode):
             self.warnings.append(f"{self.path} holds a token and is readable by group or others; "
                                  f"run: chmod 600 {self.path}")
+        return profiles
+
+    def _parse(self, text: str, data: bytes, regular: bool) -> dict[str, Profile]:
+        """Validated profiles; the YAML parse comes from the cache when these bytes were parsed before."""
+        if self.cache_dir is None or not regular:  # a FIFO or device is read once: nothing to reuse
+            return parse_profiles(text, str(self.path))
+        from taskctl import profiles_cache
+
+        tree = profiles_cache.load(self.cache_dir, self.path, data)
+        if tree is not None:
+            return profiles_from_tree(tree, str(self.path))
+        tree = load_yaml(text, str(self.path))
+        profiles = profiles_from_tree(tree, str(self.path))
+        profiles_cache.store(self.cache_dir, self.path, data, tree)
         return profiles
 
     def names(self, provider: str | None = None) -> list[str]:
@@ -301,8 +319,9 @@ def decode_profiles(data: bytes, source: str) -> str:
     return text
 
 
-# The characters YAML 1.1 accepts (PyYAML's reader rejects the others with an error that quotes the text).
-_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# The characters YAML 1.1 does not accept (PyYAML's reader rejects them with an error that quotes the text): the
+# complement of its printable set, written out, because a class over the whole of Unicode costs 5 ms to compile.
+_NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 # --- parsing: YAML events into plain values, iteratively, with a depth and an expansion bound -------------
@@ -313,15 +332,6 @@ _YAML = "tag:yaml.org,2002:"
 _SCALAR_KINDS = {f"{_YAML}str": "text", f"{_YAML}int": "whole number", f"{_YAML}float": "number",
                  f"{_YAML}bool": "true/false value", f"{_YAML}null": "null", f"{_YAML}timestamp": "date or time"}
 _EXPLICIT_TAGS = {f"{_YAML}{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")}
-
-
-class YamlMapping(dict):  # type: ignore[type-arg]
-    """A mapping from the file that remembers the 1-based line of each of its keys."""
-
-    def __init__(self, line: int) -> None:
-        super().__init__()
-        self.line = line
-        self.key_lines: dict[Any, int] = {}
 
 
 @dataclass
@@ -539,7 +549,12 @@ def load_yaml(text: str, source: str) -> tuple[Any, int]:
 
 def parse_profiles(text: str, source: str) -> dict[str, Profile]:
     """Parse and validate the YAML text of a profiles file (linear in its size)."""
-    data, line = load_yaml(text, source)
+    return profiles_from_tree(load_yaml(text, source), source)
+
+
+def profiles_from_tree(tree: tuple[Any, int], source: str) -> dict[str, Profile]:
+    """Validate what ``load_yaml`` made of a profiles file."""
+    data, line = tree
     if data is None:
         return {}
     if not isinstance(data, YamlMapping):
@@ -614,21 +629,54 @@ def _build_profile(name: str, entry: Any, source: str, name_line: int) -> Profil
                    f"provider must be one of {', '.join(providers.names())}{shown}")
     for key, value in entry.items():
         _check_key(key, value, provider, fail)
-    endpoint = entry.get("endpoint")
-    if not endpoint:
-        raise fail(None, "missing `endpoint` (the service's base URL)")
-    _check_endpoint(endpoint, fail)
+    settings = _settings(provider, entry)
+    _check_whole(provider, settings, entry.get("auth"), fail)
+    endpoint = _endpoint(provider, entry, fail)
     retries = entry.get("retries", DEFAULT_RETRIES)
     if not 0 <= retries <= 10:
         raise fail("retries", "must be between 0 and 10")
     lines = {str(key): line for key, line in key_lines.items()}
     lines["name"] = name_line
+    implied_by = providers.get(provider).endpoint_from
+    if "endpoint" not in lines and implied_by and implied_by.key in lines:
+        lines["endpoint"] = lines[implied_by.key]
     return Profile(
         name=name, provider=provider, endpoint=endpoint.rstrip("/"), token=entry.get("token") or None,
-        default=entry.get("default", False), settings=_settings(provider, entry),
+        auth=entry.get("auth"), default=entry.get("default", False), settings=settings,
         allow_http=entry.get("allow_http", False), ca_bundle=entry.get("ca_bundle"),
         tls_verify=entry.get("tls_verify", True), timeouts=_timeouts(entry.get("timeout"), fail),
         retries=retries, source=source, lines=lines)
+
+
+def _endpoint(provider: str, entry: Mapping[Any, Any], fail: Any) -> str:
+    """The profile's `endpoint`, else the one its provider derives from another key."""
+    endpoint = entry.get("endpoint")
+    implied_by = providers.get(provider).endpoint_from
+    if not endpoint and implied_by and entry.get(implied_by.key):
+        problem = implied_by.check(entry[implied_by.key]) if implied_by.check else None
+        if problem:
+            raise fail(implied_by.key, *problem)
+        return implied_by.url(entry[implied_by.key])
+    if not endpoint:
+        alternative = f" or `{implied_by.key}`" if implied_by else ""
+        raise fail(None, f"missing `endpoint` (the service's base URL){alternative}")
+    _check_endpoint(endpoint, fail)
+    return str(endpoint)
+
+
+def _check_whole(provider: str, settings: Mapping[str, Any], auth: Any, fail: Any) -> None:
+    """`auth:` among the provider's methods, and the provider's rules across keys."""
+    spec = providers.get(provider)
+    if auth is not None and auth not in spec.auth_methods:
+        offered = [s.name for s in providers.specs() if auth in s.auth_methods]
+        known = f"{provider} profiles take {', '.join(sorted(spec.auth_methods))}" if spec.auth_methods else (
+            f"{provider} profiles take no `auth:`")
+        raise fail("auth", f"{known}, not {_shorten(repr(auth))}",
+                   f"`auth: {_shorten(str(auth))}` applies to {', '.join(offered)} profiles" if offered else None)
+    problem = spec.check_profile(settings, auth) if spec.check_profile else None
+    if problem:
+        key, text, hint = problem
+        raise fail(key, text, hint)
 
 
 def _settings(provider: str, entry: Mapping[Any, Any]) -> dict[str, Any]:
@@ -685,7 +733,7 @@ def _check_endpoint(endpoint: str, fail: Any) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         shown = "" if "@" in endpoint else f", got {endpoint!r}"
         raise fail("endpoint", f"expected an http(s) URL like https://host/path{shown}")
-    if parts.query or parts.fragment or parts.username:
+    if parts.query or parts.fragment or "@" in parts.netloc:
         raise fail("endpoint", "must not carry a query, fragment or user info")
 
 

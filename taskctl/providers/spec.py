@@ -17,10 +17,11 @@ class SecretKind(StrEnum):
 
     TOKEN = "token"
     SECRET_KEY = "secret_key"
+    PASSWORD = "password"  # a login password the provider trades for a session token (``auth: password``)
 
     @property
     def label(self) -> str:
-        return "secret key" if self is SecretKind.SECRET_KEY else "token"
+        return self.value.replace("_", " ")
 
 
 class ProfileKey(NamedTuple):
@@ -32,6 +33,20 @@ class ProfileKey(NamedTuple):
     default: Any = None
     convert: Callable[[Any], Any] | None = None
     check: Callable[[Any], tuple[str, str] | None] | None = None
+
+
+class EndpointFrom(NamedTuple):
+    """A profile key that implies the endpoint when ``endpoint`` is not set (an explicit endpoint wins).
+    ``check`` returns a problem and a hint when the key's value implies no endpoint (a value taskctl does not know)."""
+
+    key: str
+    url: Callable[[Any], str]
+    check: Callable[[Any], tuple[str, str] | None] | None = None
+
+
+ProfileCheck = Callable[[Mapping[str, Any], "str | None"], "tuple[str, str, str | None] | None"]
+"""A check of a whole profile (its provider settings and its ``auth``): None, or the key at fault, the problem and
+a hint."""
 
 
 class CliOption(NamedTuple):
@@ -84,14 +99,26 @@ class ProviderSpec(NamedTuple):
     sandbox_settings: Mapping[str, str] = MappingProxyType({})  # keys of the built-in sandbox profile
     sandbox_mounts: tuple[str, ...] = ()  # first path segments its emulator serves beside /<name>
     sandbox_storage_mounts: tuple[str, ...] = ()  # first path segments it serves on the sandbox's storage host
+    sandbox_profiles: Mapping[str, tuple[str, Mapping[str, str]]] = MappingProxyType({})  # more profiles for
+    # `taskctl sandbox` to print, without a token: "local-<name>-<key>" -> (a comment, its keys); "{base_url}" in
+    # a value is the sandbox's
     downloads: bool = False  # its fetcher offers the files of a task (taskctl.providers.files.FileSource)
     download_inputs: bool = False  # ... and the task's input files too (`download --inputs`)
     previews: bool = False  # its fetcher offers a task's thumbnails (taskctl.providers.thumbnails.ThumbnailSource)
+    endpoint_from: EndpointFrom | None = None  # a key that stands for the endpoint
+    check_profile: ProfileCheck | None = None  # rules across keys (one key requires another)
+    auth_methods: frozenset[str] = frozenset()  # values of a profile's `auth:` (SecretKind values)
+    env_secret: str = ""  # "module:function" (environ, profile) -> Secret | None: credentials of the provider's
+    # own tools in the environment, tried after taskctl's own ($TASKCTL_*, the file, the keyring)
+    sessions: str = ""  # module of a provider that trades the secret for a kept session token: forget(profile,
+    # environ) -> bool and expiry(profile, environ) -> datetime | None (taskctl.providers.base.SessionTokens)
 
     def key(self, name: str) -> ProfileKey | None:
         return next((key for key in self.profile_keys if key.name == name), None)
 
-    def secret_kind(self, settings: Mapping[str, Any]) -> SecretKind:
+    def secret_kind(self, settings: Mapping[str, Any], auth: str | None = None) -> SecretKind:
+        if auth in self.auth_methods:
+            return SecretKind(auth)
         return SecretKind.SECRET_KEY if self.signing_key and settings.get(self.signing_key) else SecretKind.TOKEN
 
     def secret_header_names(self, settings: Mapping[str, Any]) -> frozenset[str]:
