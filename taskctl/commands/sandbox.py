@@ -26,6 +26,7 @@ def run(app: AppContext, options: SandboxOptions) -> ExitCode:
         app.stdout.write(profile_snippet(running))
         app.stdout.flush()
         app.stderr.write(f"taskctl: sandbox listening on {running.base_url} (Ctrl-C to stop)\n")
+        app.stderr.write(f"taskctl: its storage host (pre-signed file links) on {running.storage_url}\n")
         app.stderr.flush()
 
     _stop_on_sigterm()
