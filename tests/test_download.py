@@ -562,3 +562,23 @@ def test_interval_and_timeout_without_wait_are_a_usage_error(dl, drive, dest, op
     result = dl("task-done", "--dest", str(dest), *option)
     assert result.exit_code == 2 and "only with --wait" in result.stderr
     assert drive.requests_seen == []
+
+
+def test_dest_dash_writes_the_package_to_stdout(drive, profiles_file, tmp_path) -> None:
+    env = {**os.environ, "TASKCTL_CONFIG": str(profiles_file)}
+    done = subprocess.run([sys.executable, "-m", "taskctl", "koodrive", "download", "task-done", "--dest", "-"],
+                          cwd=tmp_path, env=env, capture_output=True, timeout=60, check=False)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout == package("task-done")
+    assert sorted(os.listdir(tmp_path)) == ["home"]  # no .part
+
+
+def test_dest_rules_for_every_download(dl, drive, tmp_path) -> None:
+    missing = dl("task-done", "--dest", str(tmp_path / "nope") + "/")
+    assert (missing.exit_code, missing.stdout) == (2, "") and "no such folder" in missing.stderr
+    folder = Path.home() / "Downloads"
+    folder.mkdir()
+    for dest in (f"{folder}", f"{folder}/", "~/Downloads"):
+        result = dl("task-done", "--dest", dest, "--force")
+        assert (result.exit_code, result.stdout) == (0, f"{folder / 'task-done.zip'}\n"), result.stderr
+    assert os.listdir(folder) == ["task-done.zip"]

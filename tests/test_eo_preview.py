@@ -299,3 +299,24 @@ def test_no_color_draws_a_grey_ramp(eo, profiles_file) -> None:
     status, output, _stderr = on_a_terminal(["eo", "preview", "703"], terminal_env(profiles_file, NO_COLOR="1"))
     text = output.decode()
     assert status == 0 and "▀" not in text and "\x1b[38" not in text and "=" in text
+
+
+def test_a_thumbnail_host_that_redirects_gets_no_credential(preview, eo, serve, tmp_path) -> None:
+    from support.loopback import redirect
+
+    elsewhere = serve(Reply(200, THUMB_703, {"Content-Type": "image/png"}))
+    first = serve(redirect(elsewhere.url + "/moved.png"))
+    eo.add_task("eo", 9202, {"id": 9202, "status": 7, "output": {"fileName": "x", "thumbnailUrl": first.url + "/t"}})
+    result = preview("9202", "--save", str(tmp_path / "t.png"))
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "t.png").read_bytes() == THUMB_703
+    for host in (first, elsewhere):
+        assert all(SANDBOX_TOKEN not in repr(seen) for seen in host.wait_for_requests(1))
+
+
+def test_a_thumbnail_link_carrying_the_token_is_never_fetched(preview, eo, serve, tmp_path) -> None:
+    host = serve(Reply(200, THUMB_703, {"Content-Type": "image/png"}))
+    link = f"{host.url}/t.png?token={SANDBOX_TOKEN}"
+    eo.add_task("eo", 9203, {"id": 9203, "status": 7, "output": {"fileName": "x", "thumbnailUrl": link}})
+    assert_clean_error(preview("9203", "--save", str(tmp_path / "t.png")), 1, "carries the profile's credential")
+    assert host.requests == []
