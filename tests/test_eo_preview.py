@@ -245,7 +245,7 @@ def test_sixel_stream_per_the_vt340_format() -> None:
     ({"TERM_PROGRAM": "ghostty"}, Protocol.kitty), ({"TERM_PROGRAM": "WezTerm"}, Protocol.kitty),
     ({"TERM_PROGRAM": "iTerm.app"}, Protocol.iterm), ({"LC_TERMINAL": "iTerm2"}, Protocol.iterm),
     ({"TERM": "foot"}, Protocol.sixel), ({"TERM": "mlterm"}, Protocol.sixel),
-    ({"TERM": "xterm-256color"}, Protocol.blocks), ({}, Protocol.blocks),
+    ({"TERM": "xterm-256color"}, None), ({}, Protocol.blocks), ({"TERM": "dumb"}, Protocol.blocks),
     ({"TERM": "tmux-256color", "KITTY_WINDOW_ID": "1"}, Protocol.blocks),
     ({"TMUX": "/tmp/x,1,0", "TERM_PROGRAM": "iTerm.app"}, Protocol.blocks),
 ])
@@ -320,3 +320,44 @@ def test_a_thumbnail_link_carrying_the_token_is_never_fetched(preview, eo, serve
     eo.add_task("eo", 9203, {"id": 9203, "status": 7, "output": {"fileName": "x", "thumbnailUrl": link}})
     assert_clean_error(preview("9203", "--save", str(tmp_path / "t.png")), 1, "carries the profile's credential")
     assert host.requests == []
+
+
+def as_the_terminal(args: list[str], env: dict[str, str], answer: bytes | None) -> tuple[int, bytes, float]:
+    """Run taskctl with stdin and stdout on one pseudo-terminal, playing the terminal: answer its DA1 query
+    (``ESC [ c``) with ``answer`` (None: never). Exit status, what it wrote, seconds from the query to the end."""
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "taskctl", *args], stdin=secondary, stdout=secondary,
+                               stderr=subprocess.DEVNULL, env={**os.environ, **env}, start_new_session=True)
+    os.close(secondary)
+    output, asked_at = bytearray(), None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([primary], [], [], 1)
+        if not ready:
+            if process.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        output += chunk
+        if asked_at is None and b"\x1b[c" in output:
+            asked_at = time.monotonic()
+            if answer is not None:
+                os.write(primary, answer)
+    status = process.wait(timeout=30)
+    os.close(primary)
+    return status, bytes(output), time.monotonic() - (asked_at or time.monotonic())
+
+
+@pytest.mark.parametrize(("answer", "drawn"), [
+    (b"\x1b[?62;4;22c", b"\x1bP0;1;0q"),  # a VT340-like terminal: sixel
+    (b"\x1b[?64;1;2;6;9;15;18;21;22c", "▀".encode()),  # xterm without sixel: half blocks
+    (None, "▀".encode()),  # no answer: half blocks, after at most the query's timeout
+])
+def test_an_unknown_terminal_is_asked_whether_it_draws_sixel(eo, profiles_file, answer, drawn) -> None:
+    status, output, after_query = as_the_terminal(["eo", "preview", "703"], terminal_env(profiles_file), answer)
+    assert status == 0, output
+    assert output.startswith(b"\x1b[c") and drawn in output
+    assert after_query < 15

@@ -40,8 +40,9 @@ class Protocol(StrEnum):
     blocks = "blocks"
 
 
-def detect(environ: Mapping[str, str]) -> Protocol:
-    """The richest way this terminal shows pictures, from its environment (no query: nothing is read back)."""
+def detect(environ: Mapping[str, str]) -> Protocol | None:
+    """The richest way this terminal shows pictures, from its environment; None when it names no terminal
+    taskctl knows (then the terminal may be asked: ``query.reports_sixel``)."""
     term = environ.get("TERM", "").lower()
     program = environ.get("TERM_PROGRAM", "").lower()
     if environ.get("TMUX") or term.startswith(("screen", "tmux")):
@@ -53,7 +54,9 @@ def detect(environ: Mapping[str, str]) -> Protocol:
         return Protocol.iterm
     if "sixel" in term or term.startswith(("foot", "mlterm", "contour")) or program in ("mlterm", "contour"):
         return Protocol.sixel
-    return Protocol.blocks
+    if term in ("", "dumb", "linux") or program in ("apple_terminal", "vscode"):
+        return Protocol.blocks  # known not to draw sixel: not worth asking
+    return None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ RESERVED_ROWS = 2  # the caption, and the prompt that follows
 
 def show(app: AppContext, picture: Picture, thumbnail: Thumbnail, protocol: Protocol | None, label: str) -> None:
     console = app.stdout_console()
-    chosen = protocol or protocols.detect(app.environ)
+    chosen = protocol or protocols.detect(app.environ) or _asked(app)
     columns, rows = console.size.width, max(console.size.height - RESERVED_ROWS, 1)
     passthrough = (chosen is Protocol.kitty and picture.kind == "png") or (
         chosen is Protocol.iterm and picture.kind in ("png", "jpeg"))
@@ -34,6 +34,18 @@ def show(app: AppContext, picture: Picture, thumbnail: Thumbnail, protocol: Prot
         _draw_pixels(app, image, box, chosen)
     console.print(inert(_caption(label, thumbnail, width, height, len(picture.data))), style="dim",
                   no_wrap=True, overflow="ellipsis", crop=True)
+
+
+def _asked(app: AppContext) -> Protocol:
+    """Sixel when the terminal says it draws it (DA1), else half blocks."""
+    from taskctl.commands.preview.query import reports_sixel
+
+    stdin = app.stdin
+    try:
+        fds = (stdin.fileno(), app.stdout.fileno()) if stdin is not None else None
+    except (OSError, ValueError, AttributeError):  # an in-memory stream
+        fds = None
+    return Protocol.sixel if fds is not None and reports_sixel(*fds) else Protocol.blocks
 
 
 def _draw_pixels(app: AppContext, image: object, box: Box, chosen: Protocol) -> None:
