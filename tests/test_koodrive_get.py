@@ -75,8 +75,9 @@ def test_times_progress_link_and_per_file_results(cli, drive) -> None:
     result = cli("koodrive", "get", "task-partial", "--share-id", SANDBOX_SHARE_ID)
     assert "2025-11-05 14:10:02 UTC" in result.stdout  # yyyyMMddHHmmss read as UTC (TZ is UTC in tests)
     assert re.search(r"Duration +1m 37s", result.stdout)
-    assert re.search(r"Result code +13000309", cli("koodrive", "get", "task-failed", "--share-id",
-                                                   SANDBOX_SHARE_ID).stdout)
+    assert re.search(r"Message +result code 13000309\n", cli("koodrive", "get", "task-failed", "--share-id",
+                                                             SANDBOX_SHARE_ID).stdout)
+    assert re.search(r"Message +result code 13000309; budget-2025.xlsx: Resource does not exist.", result.stdout)
     assert "█" * 20 + " 100%" in result.stdout
     assert "…/task-partial.zip" in result.stdout and "https://" not in result.stdout
     assert "Files (3)" in result.stdout and "Resource does not" in result.stdout

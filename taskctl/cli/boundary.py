@@ -124,23 +124,24 @@ def _interrupted() -> None:
     os._exit(int(ExitCode.INTERRUPTED))
 
 
-def run_get_command(ctx: typer.Context, provider: str, task_ids: list[str], *, profile: str | None, output: str,
-                    as_json: bool, options: FetchOptions, config: Path | None, debug: bool) -> None:
+def run_get_command(ctx: typer.Context, provider: str, task_ids: list[str], *, profile: str | None,
+                    output: str | None, as_json: bool, options: FetchOptions, config: Path | None, debug: bool,
+                    jq: str | None = None) -> None:
     """What every `PROVIDER get` does once its own options are parsed."""
 
     def action(app: AppContext) -> ExitCode:
         from taskctl.cli.options import OutputFormat, output_format
         from taskctl.commands.get import GetOptions, parse_task_ids, run
 
-        fmt = output_format(OutputFormat(output), as_json)
-        return run(app, GetOptions(provider, parse_task_ids(provider, task_ids), profile, fmt, options))
+        fmt = output_format(OutputFormat(output) if output else None, as_json, jq)
+        return run(app, GetOptions(provider, parse_task_ids(provider, task_ids), profile, fmt, options, jq))
 
     run_command(ctx, action, config=config, debug=debug)
 
 
-def run_watch_command(ctx: typer.Context, provider: str, task_id: str, *, profile: str | None, output: str,
+def run_watch_command(ctx: typer.Context, provider: str, task_id: str, *, profile: str | None, output: str | None,
                       as_json: bool, options: FetchOptions, interval: float, timeout: float | None,
-                      config: Path | None, debug: bool) -> None:
+                      config: Path | None, debug: bool, jq: str | None = None) -> None:
     """What every `PROVIDER watch` does once its own options are parsed."""
 
     def action(app: AppContext) -> ExitCode:
@@ -148,9 +149,9 @@ def run_watch_command(ctx: typer.Context, provider: str, task_id: str, *, profil
         from taskctl.cli.options import OutputFormat, output_format
         from taskctl.commands.watch import WatchOptions, WatchPolicy, run
 
-        fmt = output_format(OutputFormat(output), as_json)
+        fmt = output_format(OutputFormat(output) if output else None, as_json, jq)
         policy = WatchPolicy(interval=interval, timeout=timeout)
         return run(app, WatchOptions(provider, providers.load(provider).parse_task_id(task_id), profile, fmt, policy,
-                                     options))
+                                     options, jq))
 
     run_command(ctx, action, config=config, debug=debug)

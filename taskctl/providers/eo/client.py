@@ -97,7 +97,9 @@ def normalize(data: dict[str, Any], requested_id: str) -> Task:
                 message=reason if state is State.FAILED else None,
                 type_label=type_label, raw_status=raw_status, state=state, summary=summary,
                 sections=_sections(data),
-                annotations=(("status", f"{status_name} → {state.value}"), ("taskType", type_label)))
+                annotations=(("status", f"{status_name} → {state.value}"), ("taskType", type_label)),
+                status=status, status_text=None if state is State.UNKNOWN else status_name,
+                type_name=type_label if task_type is not None else None)
 
 
 def _sections(data: dict[str, Any]) -> tuple[Section, ...]:
