@@ -60,6 +60,7 @@ class AppContext:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     config_path: Path | None = None
     debug: bool = False
+    profile_name: str | None = None  # --profile given before the provider (one given after it wins)
     stdin: TextIO | None = field(default_factory=lambda: sys.stdin)  # None: started with stdin closed
     clock: Callable[[], float] = time.monotonic  # seconds, for intervals and timeouts
     sleep: Callable[[float], None] = time.sleep
@@ -175,7 +176,7 @@ class AppContext:
         every request); starts the sandbox when asked."""
         from taskctl import providers
 
-        profile = self.profiles.select(provider, profile_name, self.environ)
+        profile = self.profiles.select(provider, profile_name or self.profile_name, self.environ)
         self.flush_config_warnings()
         secret = self.secrets.resolve(profile)
         self.redact.add(secret.value)

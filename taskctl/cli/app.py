@@ -11,7 +11,7 @@ import typer
 from taskctl import __version__, providers
 from taskctl.cli import auth, profile, sandbox
 from taskctl.cli.boundary import _interrupted, new_context
-from taskctl.cli.options import ConfigOpt, DebugOpt
+from taskctl.cli.options import ConfigOpt, DebugOpt, ProfileOpt
 from taskctl.cli.provider import provider_app
 from taskctl.output_streams import settle, standard_stream
 
@@ -45,11 +45,12 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     config: ConfigOpt = None,
+    profile: ProfileOpt = None,
     debug: DebugOpt = False,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
 ) -> None:
-    new_context(ctx, config, debug)
+    new_context(ctx, config, debug, profile)
 
 
 app = build_app()

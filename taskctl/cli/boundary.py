@@ -23,7 +23,8 @@ ContextFactory = Callable[..., "AppContext"]
 A test hands another one to the runner as ``obj`` (e.g. with a fake clock and sleep): ``new_context`` calls it."""
 
 
-def new_context(ctx: typer.Context, config: Path | None = None, debug: bool = False) -> AppContext:
+def new_context(ctx: typer.Context, config: Path | None = None, debug: bool = False,
+                profile: str | None = None) -> AppContext:
     """The AppContext of this invocation, in the root ``ctx.obj``: the real environment, stdin, clock and sleep,
     and this module's ``report`` as its reporter (errors are printed here and nowhere else)."""
     from taskctl.context import AppContext
@@ -31,6 +32,7 @@ def new_context(ctx: typer.Context, config: Path | None = None, debug: bool = Fa
     root = ctx.find_root()
     factory: ContextFactory = root.obj if callable(root.obj) else AppContext
     app = factory(environ=dict(os.environ), stdin=sys.stdin, config_path=config, debug=debug)
+    app.profile_name = profile
     app.reporter = report
     root.obj = app
     return app
