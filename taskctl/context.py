@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from taskctl.sandbox import RunningSandbox
 
 
-PIPE_WIDTH = 200
+PIPE_WIDTH = 10_000  # piped without $COLUMNS: nothing wraps (tables and trees are not expanded)
 
 ErrorReporter = Callable[["AppContext", TaskctlError], None]
 """Shows an error that does not end the command (one task of several, a watch's verdict): the CLI boundary's."""

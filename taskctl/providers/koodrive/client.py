@@ -28,6 +28,8 @@ TASK_TYPES = {1: "package download", 2: "save to drive"}
 STATUSES = {0: "to be processed", 1: "being processed", 2: "completed", 3: "canceled"}
 RESULTS = {1: "all succeeded", 2: "partially failed", 3: "all failed"}
 FILE_FAILED = 3  # a per-file result's `status` (1: succeeded)
+FILE_STATUSES = {1: "succeeded", FILE_FAILED: "failed"}
+FILE_COLUMNS = {"fileName": "File", "status": "Status", "msg": "Message", "code": "Code", "fileId": "File id"}
 SHOWN_FAILURES = 3  # failed files named in the message; the table and --json have them all
 
 
@@ -202,17 +204,26 @@ def _times(task: dict[str, Any]) -> list[Field]:
 
 
 def _file_sections(file_results: Any) -> tuple[Section, ...]:
-    """Per-file results of newer deployments (`taskInfos`), whatever keys each entry carries."""
+    """The per-file results (`taskInfos`): the documented keys by name, in the order a reader wants them (the
+    file, how it went, why), each status as a word; keys the document does not name after them, as sent."""
     if isinstance(file_results, dict):
         file_results = [file_results]
     if not isinstance(file_results, list) or not file_results:
         return ()
     entries = [entry for entry in file_results if isinstance(entry, dict)]
-    columns: list[str] = []
+    keys: list[str] = []
     for entry in entries:
-        columns += [key for key in entry if key not in columns]
-    columns = columns[:6]  # keep the table readable; the tree and --json have everything
-    if not columns:
+        keys += [key for key in entry if key not in keys]
+    keys = [key for key in FILE_COLUMNS if key in keys] + [key for key in keys if key not in FILE_COLUMNS]
+    keys = keys[:6]  # keep the table readable; the tree and --json have everything
+    if not keys:
         return ()
-    rows = tuple(tuple(describe_value(entry.get(key)) for key in columns) for entry in entries)
-    return (Section("Files", tuple(columns), rows),)
+    rows = tuple(tuple(_file_cell(key, entry.get(key)) for key in keys) for entry in entries)
+    return (Section("Files", tuple(FILE_COLUMNS.get(key, key) for key in keys), rows),)
+
+
+def _file_cell(key: str, value: Any) -> str:
+    status = as_int(value) if key == "status" else None
+    if status in FILE_STATUSES:
+        return f"{FILE_STATUSES[status]} ({status})"
+    return describe_value(value)
