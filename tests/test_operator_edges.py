@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from support import write_profiles
+from support.eo_http import html
+from support.loopback import replies
 
 
 def test_profile_before_the_provider(cli) -> None:
@@ -42,3 +45,35 @@ def test_an_unknown_profile_does_not_name_a_file_that_does_not_exist(cli, profil
     result = cli("eo", "get", "702", "--profile", "nope")
     assert result.exit_code == 2
     assert f"eo profiles: sandbox (no profiles file at {profiles_file})" in result.stderr
+
+
+@pytest.mark.parametrize(("provider", "task_id"), [("koodrive", "a" * 100_000), ("eo", "9" * 300),
+                                                   ("modelarts", "x\x01" * 5000)])
+def test_a_long_invalid_id_is_not_echoed_whole(cli, provider: str, task_id: str) -> None:
+    result = cli(provider, "get", task_id, "--profile", "sandbox")
+    assert result.exit_code == 2
+    first = result.stderr.splitlines()[0]
+    assert len(first) < 250 and f"({len(task_id):,} characters)" in first
+
+
+def test_an_answer_that_stood_after_retries_says_so(cli, serve, use) -> None:
+    server = serve(replies(html(503, "Service Unavailable", **{"Retry-After": "0"}),
+                           html(503, "Service Unavailable", **{"Retry-After": "0"})))
+    use(server.endpoint, retries=1)
+    result = cli("eo", "get", "1")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].endswith("(after 1 retry)")
+    assert len(server.wait_for_requests(2)) == 2
+
+
+def test_a_network_failure_after_retries_says_so(cli, use, closed_port) -> None:
+    use(f"http://127.0.0.1:{closed_port}", retries=2)
+    result = cli("eo", "get", "1")
+    assert result.exit_code == 5
+    assert "connection refused" in result.stderr and "(after 2 retries)" in result.stderr
+
+
+def test_an_answer_without_retries_says_nothing_of_them(cli, serve, use) -> None:
+    use(serve(replies(html(503, "Service Unavailable"))).endpoint, retries=0)
+    result = cli("eo", "get", "1")
+    assert result.exit_code == 1 and "retr" not in result.stderr.splitlines()[0]
