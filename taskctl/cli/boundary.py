@@ -53,14 +53,14 @@ def app_context(ctx: typer.Context, config: Path | None = None, debug: bool = Fa
 def run_command(ctx: typer.Context, action: Callable[[AppContext], ExitCode | None], *,
                 config: Path | None = None, debug: bool = False) -> None:
     """Run a command's work; turn every failure into one or two lines on stderr and the SPEC exit code."""
-    from taskctl.interrupt import raising
+    from taskctl.interrupt import Terminated, raising
 
     app = app_context(ctx, config, debug)
     try:
         with raising():
             code = action(app) or ExitCode.OK
-    except KeyboardInterrupt:
-        _interrupted()
+    except KeyboardInterrupt as interrupt:
+        _interrupted(terminated=isinstance(interrupt, Terminated))
     except BrokenPipeError:  # a write that bypassed the reader-safe streams (see output_streams)
         silence(app.stdout)
         code = ExitCode.OK
@@ -111,19 +111,21 @@ def _print_traceback(app: AppContext, error: BaseException) -> None:
     app.stderr.flush()
 
 
-def _interrupted() -> None:
-    """Ctrl-C: one line, exit 130, without waiting for worker threads stuck in a socket read."""
+def _interrupted(terminated: bool = False) -> None:
+    """Ctrl-C: one line, exit 130 (SIGTERM: 143), without waiting for worker threads stuck in a socket read."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the way out
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         # End a live line on a terminal first; plain logs get no blank line.
-        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "taskctl: interrupted\n")
+        what = "terminated" if terminated else "interrupted"
+        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + f"taskctl: {what}\n")
         sys.stderr.flush()
         sys.stdout.flush()
     except (BrokenPipeError, OSError, ValueError):
         pass
-    os._exit(int(ExitCode.INTERRUPTED))
+    os._exit(int(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED))
 
 
 def run_get_command(ctx: typer.Context, provider: str, task_ids: list[str], *, profile: str | None,
