@@ -104,3 +104,13 @@ def test_jq_is_imported_only_with_jq(args: list[str], imported: bool) -> None:
                           capture_output=True, text=True, env=dict(os.environ), timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert f"JQ={json.dumps(imported)}" in proc.stderr.splitlines()
+
+
+def test_raw_strings_are_inert_on_a_terminal_and_exact_in_a_pipe() -> None:
+    from taskctl.render.jqfilter import JqFilter
+
+    document = json.dumps({"name": "a\x1b[2Jb\x9b1;1H\u202ec"})
+    program = JqFilter(".name")
+    assert program.apply(document) == "a\x1b[2Jb\x9b1;1H\u202ec\n"
+    shown = program.apply(document, terminal=True)
+    assert shown == "a^[[2Jb" + "M-^[1;1H<U+202E>c\n" and "\x1b" not in shown
