@@ -80,3 +80,25 @@ def test_help_and_version_do_not_import_heavy_modules(args: list[str]) -> None:
     out, modules = _run(args, {})
     assert "taskctl" in out
     assert not [m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY]
+
+
+GROUP_MODULES = {"taskctl.cli.provider", "taskctl.cli.profile", "taskctl.cli.auth"}
+
+
+@pytest.mark.parametrize("args, env, declared", [
+    (["eo", "get", "--help"], {}, {"taskctl.cli.provider"}),
+    ([], _complete("taskctl eo g"), {"taskctl.cli.provider"}),
+    (["--help"], {}, set()),
+    ([], _complete("taskctl "), set()),
+])
+def test_only_the_group_used_is_declared(args: list[str], env: dict[str, str], declared: set[str]) -> None:
+    """The root declares a command group when it is looked up (cli.app.LazyGroup): a command of one provider
+    neither imports nor builds the profile and auth groups, and listing the groups declares none of them."""
+    out, modules = _run(args, env)
+    assert out.strip()
+    assert GROUP_MODULES & set(modules) == declared
+
+
+def test_a_mistyped_command_is_still_matched_against_every_group() -> None:
+    proc = subprocess.run([sys.executable, "-c", PROBE, "prfile"], capture_output=True, text=True, timeout=60)
+    assert "No such command 'prfile'. Did you mean 'profile'?" in proc.stderr

@@ -3,21 +3,103 @@
 from __future__ import annotations
 
 import gc
+import os
 import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from taskctl import __version__, providers
-from taskctl.cli import auth, profile, sandbox
+from taskctl.cli import sandbox
 from taskctl.cli.boundary import _interrupted, new_context
 from taskctl.cli.options import ConfigOpt, DebugOpt, ProfileOpt
-from taskctl.cli.provider import provider_app
 from taskctl.output_streams import settle, standard_stream
 
 
+class Group(NamedTuple):
+    """A command group of the root: its one-line help, and how to declare it (import its module, build it)."""
+
+    help: str
+    build: Callable[[], typer.Typer]
+
+
+class LazyGroup(TyperGroup):
+    """The root group: a command group is declared (its module imported, its click commands built) the first time
+    it is looked up, so `taskctl PROVIDER get` builds neither `profile`, `auth` nor the other providers (about 10 ms
+    of Typer's work per run). Listing the groups (`--help`, TAB after `taskctl`) needs only their names and help:
+    stand-ins give those without declaring anything."""
+
+    groups: dict[str, Group] = {}  # noqa: RUF012 - set once per app, on the subclass build_app makes
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        # As Typer lists them: the root's own commands (sandbox), then the groups.
+        return [*(name for name in super().list_commands(ctx) if name not in self.groups), *self.groups]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in self.groups:
+            group = typer.main.get_group(self.groups[cmd_name].build())
+            group.name, group.help = cmd_name, self.groups[cmd_name].help
+            self.add_command(group)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in self.groups:
+            for name in self.groups:  # a typo: "Did you mean ...?" compares it with every command's name
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        with self._stand_ins():
+            super().format_commands(ctx, formatter)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        with self._stand_ins():
+            return super().shell_complete(ctx, incomplete)
+
+    @contextmanager
+    def _stand_ins(self) -> Iterator[None]:
+        """While the groups are listed: each group not declared yet is a bare group with its name and help."""
+        declared = self.commands
+        stand_ins = {name: TyperGroup(name=name, help=group.help) for name, group in self.groups.items()}
+        self.commands = {**stand_ins, **declared}
+        try:
+            yield
+        finally:
+            self.commands = declared
+
+
+def command_groups() -> dict[str, Group]:
+    """The command groups in the order `--help` lists them: one per registered provider, then profile and auth."""
+
+    def provider_group(name: str) -> Callable[[], typer.Typer]:
+        def build() -> typer.Typer:
+            from taskctl.cli.provider import provider_app
+
+            return provider_app(providers.get(name))
+
+        return build
+
+    def profile_group() -> typer.Typer:
+        from taskctl.cli import profile
+
+        return profile.app
+
+    def auth_group() -> typer.Typer:
+        from taskctl.cli import auth
+
+        return auth.app
+
+    return {**{spec.name: Group(spec.summary, provider_group(spec.name)) for spec in providers.specs()},
+            "profile": Group("List, inspect and add profiles.", profile_group),
+            "auth": Group("Store, remove and check the secrets of profiles (in the keyring).", auth_group)}
+
+
 def build_app() -> typer.Typer:
-    """The root command: one group per registered provider, then profile, auth and sandbox."""
+    """The root command: one group per registered provider, then profile, auth and sandbox (groups built lazily)."""
     first = providers.specs()[0]
     root_app = typer.Typer(
         name="taskctl",
@@ -26,11 +108,8 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,  # never a rich traceback with locals (they would hold secrets)
         context_settings={"help_option_names": ["-h", "--help"]},
         rich_markup_mode=None,
+        cls=type("TaskctlGroup", (LazyGroup,), {"groups": command_groups()}),
     )
-    for spec in providers.specs():
-        root_app.add_typer(provider_app(spec), name=spec.name)
-    root_app.add_typer(profile.app, name="profile")
-    root_app.add_typer(auth.app, name="auth")
     root_app.command("sandbox")(sandbox.sandbox)
     root_app.callback()(root)
     return root_app
@@ -62,10 +141,11 @@ def main() -> None:
     # from here on that is silence, and the exit code stays the command's own.
     sys.stdout = standard_stream(sys.stdout, 1)
     sys.stderr = standard_stream(sys.stderr, 2)
-    # What start-up imported lives until exit: out of the collector's sight, later collections (and the one at
-    # interpreter shutdown) do not walk it again. Objects made from here on are collected as usual, so memory
-    # stays bounded in a long watch. bench/startup.py: -32 ms on `get --json`, -38 ms on a table.
+    # What start-up imported lives until exit: out of the collector's sight, later collections do not walk it
+    # again. Objects made from here on are collected as usual (the console script turned the collector off while
+    # importing, see taskctl/__init__.py), so memory stays bounded in a long watch.
     gc.freeze()
+    gc.enable()
     try:
         app(prog_name="taskctl")
     except KeyboardInterrupt:
@@ -76,3 +156,26 @@ def main() -> None:
         # The command is over: interpreter shutdown would put SIGINT back to the default (death without a word,
         # the exit code lost), but it leaves an ignored signal ignored.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run() -> NoReturn:
+    """Console-script entry point: ``main``, then out of the process without the interpreter's teardown.
+
+    Once the command has returned, its output flushed and every file it wrote closed (downloads rename their
+    files before they return), what is left is tearing down the modules and objects of a process about to end:
+    about 18 ms of CPU on every command (bench/startup.py), longer than some commands' own work. Worker threads
+    still waiting on an answer (a `| head` that stopped reading) are not waited for either. A crash (an exception
+    that is not SystemExit) still goes through the usual teardown and traceback.
+    """
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exit:
+        code = exit.code
+    if code is not None and not isinstance(code, int):  # sys.exit("message"): the interpreter would print it
+        settle(sys.stderr)
+        sys.stderr.write(f"{code}\n")
+        code = 1
+    settle(sys.stdout)
+    settle(sys.stderr)
+    os._exit(code or 0)
