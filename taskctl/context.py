@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from taskctl.sandbox import RunningSandbox
 
 
-PIPE_WIDTH = 200
+PIPE_WIDTH = 10_000  # piped without $COLUMNS: nothing wraps (tables and trees are not expanded)
 
 ErrorReporter = Callable[["AppContext", TaskctlError], None]
 """Shows an error that does not end the command (one task of several, a watch's verdict): the CLI boundary's."""
@@ -60,6 +60,7 @@ class AppContext:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     config_path: Path | None = None
     debug: bool = False
+    profile_name: str | None = None  # --profile given before the provider (one given after it wins)
     stdin: TextIO | None = field(default_factory=lambda: sys.stdin)  # None: started with stdin closed
     clock: Callable[[], float] = time.monotonic  # seconds, for intervals and timeouts
     sleep: Callable[[float], None] = time.sleep
@@ -177,7 +178,7 @@ class AppContext:
         every request); starts the sandbox when asked."""
         from taskctl import providers
 
-        profile = self.profiles.select(provider, profile_name, self.environ)
+        profile = self.profiles.select(provider, profile_name or self.profile_name, self.environ)
         self.flush_config_warnings()
         secret = self.secrets.resolve(profile)
         self.redact.add(secret.value)

@@ -17,9 +17,15 @@ ProfileOpt = Annotated[str | None, typer.Option(
     "--profile", "-p", metavar="NAME", autocompletion=complete_profile,
     help="Profile to use (default: $TASKCTL_PROFILE, the provider's default, or its only profile). "
          "'sandbox' runs the bundled sandbox.")]
-OutputOpt = Annotated[OutputFormat, typer.Option(
-    "--output", "-o", case_sensitive=False, help="Output format.")]
+OutputOpt = Annotated[OutputFormat | None, typer.Option(
+    "--output", "-o", case_sensitive=False, show_default=False,
+    help="Output format: table (default), tree, json, yaml, or summary (one JSON line per task, the same keys "
+         "for every provider).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as -o json: the task objects exactly as received.")]
+JqOpt = Annotated[str | None, typer.Option(
+    "--jq", metavar="EXPR", show_default=False,
+    help="Run this jq expression on each JSON document (-o json, the default with --jq, or -o summary); strings "
+         "print raw. jq need not be installed.")]
 ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", metavar="PATH",
     help="Profiles file (default: $TASKCTL_CONFIG, else $XDG_CONFIG_HOME/taskctl/profiles.yaml).")]
@@ -53,10 +59,16 @@ TaskIdsArg = Annotated[list[str], typer.Argument(metavar="TASK_ID...", help="One
                                                  show_default=False)]
 
 
-def output_format(output: Format, as_json: bool) -> Format:
-    """-o and --json together are fine only when they agree."""
+def output_format(output: Format | None, as_json: bool, jq: str | None = None) -> Format:
+    """The format -o, --json and --jq ask for: -o and --json together are fine only when they agree; --jq alone
+    means json. A --jq expression is compiled here, so a bad one is a usage error before any request."""
     from taskctl.errors import UsageError
 
-    if as_json and output not in (Format.table, Format.json):
+    if as_json and output not in (None, Format.json):
         raise UsageError(f"--json conflicts with -o {output.value}", "use one of them")
-    return Format.json if as_json else output
+    fmt = Format.json if as_json else output or (Format.json if jq is not None else Format.table)
+    if jq is not None:
+        from taskctl.render.output import jq_filter
+
+        jq_filter(fmt, jq)
+    return fmt

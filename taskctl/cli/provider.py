@@ -18,8 +18,8 @@ from taskctl.cli.options import (
     DownloadTaskArg,
     ForceOpt,
     IntervalOpt,
+    JqOpt,
     JsonOpt,
-    OutputFormat,
     OutputOpt,
     ProfileOpt,
     TaskIdArg,
@@ -48,9 +48,9 @@ def provider_app(spec: ProviderSpec) -> typer.Typer:
 
 def _get_command(spec: ProviderSpec) -> Callable[..., None]:
     def get(ctx: typer.Context, task_ids: TaskIdsArg, profile: ProfileOpt = None,
-            output: OutputOpt = OutputFormat.table, as_json: JsonOpt = False, config: ConfigOpt = None,
+            output: OutputOpt = None, as_json: JsonOpt = False, jq: JqOpt = None, config: ConfigOpt = None,
             debug: DebugOpt = False, **options: str | None) -> None:
-        run_get_command(ctx, spec.name, task_ids, profile=profile, output=output, as_json=as_json,
+        run_get_command(ctx, spec.name, task_ids, profile=profile, output=output, as_json=as_json, jq=jq,
                         options=provider_options(spec, options), config=config, debug=debug)
 
     return with_provider_options(get, spec.options_for("get"))
@@ -58,10 +58,10 @@ def _get_command(spec: ProviderSpec) -> Callable[..., None]:
 
 def _watch_command(spec: ProviderSpec) -> Callable[..., None]:
     def watch(ctx: typer.Context, task_id: TaskIdArg, interval: IntervalOpt = DEFAULT_INTERVAL,
-              timeout: TimeoutOpt = None, profile: ProfileOpt = None, output: OutputOpt = OutputFormat.table,
-              as_json: JsonOpt = False, config: ConfigOpt = None, debug: DebugOpt = False,
+              timeout: TimeoutOpt = None, profile: ProfileOpt = None, output: OutputOpt = None,
+              as_json: JsonOpt = False, jq: JqOpt = None, config: ConfigOpt = None, debug: DebugOpt = False,
               **options: str | None) -> None:
-        run_watch_command(ctx, spec.name, task_id, profile=profile, output=output, as_json=as_json,
+        run_watch_command(ctx, spec.name, task_id, profile=profile, output=output, as_json=as_json, jq=jq,
                           options=provider_options(spec, options), interval=interval, timeout=timeout,
                           config=config, debug=debug)
 

@@ -32,6 +32,7 @@ class GetOptions:
     profile: str | None
     output: str
     options: FetchOptions | None = None  # None: the provider's defaults
+    jq: str | None = None  # --jq: a jq expression each task's JSON document goes through
 
 
 def parse_task_ids(provider: str, raw_ids: Sequence[str]) -> tuple[str, ...]:
@@ -46,7 +47,8 @@ def run(app: AppContext, options: GetOptions) -> ExitCode:
     exit_code = ExitCode.OK
     with app.connect(options.provider, options.profile, options.options) as connection:
         stdout = reader_safe(app.stdout)
-        output = Output(options.output, stdout, app.stdout_console, redact=app.redact, now=app.now)
+        output = Output(options.output, stdout, app.stdout_console, redact=app.redact, now=app.now,
+                        profile=connection.profile.name, jq=options.jq)
         for outcome in fetch_in_order(connection.fetcher, options.task_ids):
             failure = _show(app, options.provider, outcome, output)
             if failure is not None and exit_code == ExitCode.OK:

@@ -80,10 +80,13 @@ def mapped_error(rules: str, what: str, status: int, profile: Profile, **facts: 
     ``rules``; "" for none) and the shared defaults. The tables load only once an answer has failed."""
     import importlib
 
+    from taskctl.http.client import RETRY_STATUSES, retried, retries_of_last_request
     from taskctl.providers.error_rules import NO_RULES, Failure, error_for
 
     table = importlib.import_module(rules).RULES if rules else NO_RULES
-    return error_for(Failure(what, status, profile, **facts), table)
+    error = error_for(Failure(what, status, profile, **facts), table)
+    # The answer a request ended with after its retries (this thread's last request): say they were made.
+    return retried(error, retries_of_last_request()) if status in RETRY_STATUSES else error
 
 
 def decode_json(response: requests.Response, what: str, profile: Profile, *, rules: str = "",
@@ -158,10 +161,20 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+SHOWN_ID_LENGTH = 40  # an invalid id is quoted up to this many characters (a 100 KB one is not echoed whole)
+
+
+def shown_id(text: str) -> str:
+    """An invalid id as an error quotes it: ``repr`` (controls visible), cut to its first characters when long."""
+    if len(text) <= SHOWN_ID_LENGTH:
+        return repr(text)
+    return f"{text[:SHOWN_ID_LENGTH]!r}… ({len(text):,} characters)"
+
+
 def parse_opaque_id(provider: str, text: str, max_length: int = 128) -> str:
     """Validate an opaque string task id: non-empty, printable, of a sane length."""
     # "." and ".." would be normalized away as path segments and name another resource.
     if not text.strip() or len(text) > max_length or not text.isprintable() or text in (".", ".."):
-        raise UsageError(f"invalid {provider} task id {text!r}: expected a printable id of 1 to "
+        raise UsageError(f"invalid {provider} task id {shown_id(text)}: expected a printable id of 1 to "
                          f"{max_length} characters")
     return text

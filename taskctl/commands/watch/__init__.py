@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from taskctl.model import TaskResult
     from taskctl.providers.base import Fetcher
     from taskctl.providers.spec import FetchOptions
+    from taskctl.render.output import Output
 
 __all__ = ["DEFAULT_INTERVAL", "WatchOptions", "WatchOutcome", "WatchPolicy", "outcome_message", "run",
            "watch_task"]
@@ -34,16 +35,21 @@ class WatchOptions:
     output: str
     policy: WatchPolicy = field(default_factory=WatchPolicy)
     options: FetchOptions | None = None  # None: the provider's defaults
+    jq: str | None = None  # --jq: a jq expression the task's JSON document goes through
 
 
 def run(app: AppContext, options: WatchOptions) -> ExitCode:
     """Watch, then print the last task seen exactly as `get` would, and hand the verdict to ``app.report``."""
+    from taskctl.render.output import Output
+
     with app.connect(options.provider, options.profile, options.options) as connection:
         try:
             outcome = watch_task(app, options.provider, options.task_id, connection.fetcher, options.policy)
         except TaskctlError as error:  # named as `get` names it
             raise about(error, task_label(options.provider, options.task_id)) from None
-    _print_task(app, options.output, outcome.result)
+    output = Output(options.output, app.stdout, app.stdout_console, redact=app.redact, now=app.now,
+                    profile=connection.profile.name, jq=options.jq)
+    _print_task(output, outcome.result)
     verdict = outcome_message(options.provider, options.task_id, outcome)
     if verdict is not None:
         app.report(verdict)
@@ -65,11 +71,10 @@ def watch_task(app: AppContext, provider: str, task_id: str, fetcher: Fetcher, p
         return watch(lambda: fetcher.fetch(task_id), policy, clock=app.clock, sleep=app.sleep, observer=observer)
 
 
-def _print_task(app: AppContext, fmt: str, result: TaskResult) -> None:
+def _print_task(output: Output, result: TaskResult) -> None:
     from taskctl.output_streams import silence_stdout
-    from taskctl.render.output import Output
 
     try:
-        Output(fmt, app.stdout, app.stdout_console, redact=app.redact, now=app.now).write(result)
+        output.write(result)
     except BrokenPipeError:  # `| head` stopped reading: the exit code still tells how the task ended
         silence_stdout()

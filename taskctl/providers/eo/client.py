@@ -11,7 +11,7 @@ from taskctl.errors import ResponseError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import describe_value, json_type
 from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
-from taskctl.providers.base import decode_json, mapped_error
+from taskctl.providers.base import decode_json, mapped_error, shown_id
 from taskctl.providers.spec import FetchOptions
 from taskctl.secrets import Secret
 
@@ -32,7 +32,7 @@ def parse_task_id(text: str) -> str:
     """EO task ids are non-negative integers (Java Long)."""
     candidate = text.strip()
     if not candidate.isdecimal() or not candidate.isascii() or int(candidate) > MAX_TASK_ID:
-        raise UsageError(f"invalid eo task id {text!r}: expected an integer from 0 to {MAX_TASK_ID}",
+        raise UsageError(f"invalid eo task id {shown_id(text)}: expected an integer from 0 to {MAX_TASK_ID}",
                          "example: taskctl eo get 702")
     return str(int(candidate))
 
@@ -97,7 +97,9 @@ def normalize(data: dict[str, Any], requested_id: str) -> Task:
                 message=reason if state is State.FAILED else None,
                 type_label=type_label, raw_status=raw_status, state=state, summary=summary,
                 sections=_sections(data),
-                annotations=(("status", f"{status_name} → {state.value}"), ("taskType", type_label)))
+                annotations=(("status", f"{status_name} → {state.value}"), ("taskType", type_label)),
+                status=status, status_text=None if state is State.UNKNOWN else status_name,
+                type_name=type_label if task_type is not None else None)
 
 
 def _sections(data: dict[str, Any]) -> tuple[Section, ...]:

@@ -213,7 +213,10 @@ def normalize(body: dict[str, Any], requested_id: str) -> Task:
                 raw_status=f"{describe_value(body.get('status'))} {status_name}", state=state, summary=tuple(summary),
                 sections=_sections(body, template),
                 message=describe_value(body.get("error_msg")) or None if state == State.FAILED else None,
-                annotations=(("status", f"{status_name} → {state.value}"), ("create_time", _created(body))))
+                annotations=(("status", f"{status_name} → {state.value}"), ("create_time", _created(body))),
+                status=body.get("status"), status_text=None if state is State.UNKNOWN else status_name,
+                type_name=type_label if template_id else None, created=_created_at(body),
+                duration_seconds=body["duration_seconds"] if _is_number(body.get("duration_seconds")) else None)
 
 
 def _optional_fields(body: dict[str, Any]) -> list[Field]:
@@ -237,13 +240,18 @@ def _optional_fields(body: dict[str, Any]) -> list[Field]:
 
 def _created(body: dict[str, Any]) -> str:
     """`create_time` (epoch milliseconds) as an ISO 8601 instant, or "" when absent or not a number."""
+    moment = _created_at(body)
+    return moment.isoformat() if moment else ""
+
+
+def _created_at(body: dict[str, Any]) -> datetime | None:
     value = body.get("create_time")
     if not isinstance(value, int | float) or isinstance(value, bool):
-        return ""
+        return None
     try:
-        return datetime.fromtimestamp(float(value) / 1000, tz=UTC).isoformat()
+        return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError):
-        return ""
+        return None
 
 
 def _sections(body: dict[str, Any], template: dict[str, Any]) -> tuple[Section, ...]:
