@@ -73,6 +73,9 @@ class Task:
     message: str | None = None
     # Notes shown beside top-level keys of the raw object in the tree view, e.g. {"status": "running"}.
     annotations: tuple[tuple[str, str], ...] = ()
+    created: str | None = None  # an ISO 8601 instant, when the service says
+    # What a listing shows of this provider's tasks beside id, name, type, state and created (e.g. the creator).
+    list_columns: tuple[Field, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -60,3 +60,15 @@ def output_format(output: Format, as_json: bool) -> Format:
     if as_json and output not in (Format.table, Format.json):
         raise UsageError(f"--json conflicts with -o {output.value}", "use one of them")
     return Format.json if as_json else output
+StateOpt = Annotated[list[str] | None, typer.Option(
+    "--state", "-s", metavar="STATE", show_default=False,
+    help="Only tasks in these states (repeatable or comma-separated): pending, running, succeeded, partial, "
+         "failed, canceled, unknown.")]
+TypeOpt = Annotated[list[str] | None, typer.Option(
+    "--type", "-t", metavar="TYPE", show_default=False,
+    help="Only tasks of these types (repeatable or comma-separated; see above).")]
+NameOpt = Annotated[str | None, typer.Option(
+    "--name", metavar="TEXT", show_default=False, help="The service's search in task names.")]
+LimitOpt = Annotated[int | None, typer.Option(
+    "--limit", "-L", metavar="N", show_default=False, help="Show at most N tasks (default: 20).")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Show every task, following every page.")]

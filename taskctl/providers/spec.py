@@ -60,6 +60,7 @@ class CommandHelp(NamedTuple):
     get: str
     watch: str
     download: str = ""
+    list: str = ""
 
     @property
     def example(self) -> str:
@@ -83,6 +84,7 @@ class ProviderSpec(NamedTuple):
     sandbox_settings: Mapping[str, str] = MappingProxyType({})  # keys of the built-in sandbox profile
     sandbox_mounts: tuple[str, ...] = ()  # first path segments its emulator serves beside /<name>
     downloads: bool = False  # its fetcher offers the files of a task (taskctl.providers.files.FileSource)
+    lists: bool = False  # its fetcher lists tasks (taskctl.providers.base.Lister); its client has parse_list_types
 
     def key(self, name: str) -> ProfileKey | None:
         return next((key for key in self.profile_keys if key.name == name), None)
