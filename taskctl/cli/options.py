@@ -25,7 +25,10 @@ ConfigOpt = Annotated[Path | None, typer.Option(
     help="Profiles file (default: $TASKCTL_CONFIG, else $XDG_CONFIG_HOME/taskctl/profiles.yaml).")]
 DebugOpt = Annotated[bool, typer.Option(
     "--debug", help="Trace HTTP requests and responses on stderr (secrets redacted); show tracebacks.")]
-TaskIdArg = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task to watch.", show_default=False)]
+WatchIdsArg = Annotated[list[str], typer.Argument(
+    metavar="TASK_ID...", help="The tasks to watch (several: a live table, polled together).", show_default=False)]
+FailFastOpt = Annotated[bool, typer.Option(
+    "--fail-fast", help="With several tasks: stop at the first that ends badly (exit 7).")]
 DEFAULT_INTERVAL = 5.0  # taskctl.watch.DEFAULT_INTERVAL (not imported here: --help stays light)
 IntervalOpt = Annotated[float, typer.Option(
     "--interval", metavar="SECONDS",

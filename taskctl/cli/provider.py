@@ -17,6 +17,7 @@ from taskctl.cli.options import (
     DebugOpt,
     DestOpt,
     DownloadTaskArg,
+    FailFastOpt,
     ForceOpt,
     IntervalOpt,
     JsonOpt,
@@ -26,13 +27,13 @@ from taskctl.cli.options import (
     OutputOpt,
     ProfileOpt,
     StateOpt,
-    TaskIdArg,
     TaskIdsArg,
     TimeoutOpt,
     TypeOpt,
     WaitIntervalOpt,
     WaitOpt,
     WaitTimeoutOpt,
+    WatchIdsArg,
 )
 from taskctl.providers.spec import CliOption, FetchOptions, ProviderSpec
 
@@ -66,13 +67,13 @@ def _get_command(spec: ProviderSpec) -> Callable[..., None]:
 
 
 def _watch_command(spec: ProviderSpec) -> Callable[..., None]:
-    def watch(ctx: typer.Context, task_id: TaskIdArg, interval: IntervalOpt = DEFAULT_INTERVAL,
-              timeout: TimeoutOpt = None, profile: ProfileOpt = None, output: OutputOpt = OutputFormat.table,
-              as_json: JsonOpt = False, config: ConfigOpt = None, debug: DebugOpt = False,
-              **options: str | None) -> None:
-        run_watch_command(ctx, spec.name, task_id, profile=profile, output=output, as_json=as_json,
+    def watch(ctx: typer.Context, task_ids: WatchIdsArg, interval: IntervalOpt = DEFAULT_INTERVAL,
+              timeout: TimeoutOpt = None, fail_fast: FailFastOpt = False, profile: ProfileOpt = None,
+              output: OutputOpt = OutputFormat.table, as_json: JsonOpt = False, config: ConfigOpt = None,
+              debug: DebugOpt = False, **options: str | None) -> None:
+        run_watch_command(ctx, spec.name, task_ids, profile=profile, output=output, as_json=as_json,
                           options=provider_options(spec, options), interval=interval, timeout=timeout,
-                          config=config, debug=debug)
+                          fail_fast=fail_fast, config=config, debug=debug)
 
     return with_provider_options(watch, spec.options_for("watch"))
 
