@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from taskctl.cli.complete import complete_profile
+from taskctl.cli.complete import complete_profile, complete_task_id
 from taskctl.render.formats import Format
 
 OutputFormat = Format  # the formats taskctl.render knows (one enum for the CLI, commands and renderers)
@@ -26,7 +26,8 @@ ConfigOpt = Annotated[Path | None, typer.Option(
 DebugOpt = Annotated[bool, typer.Option(
     "--debug", help="Trace HTTP requests and responses on stderr (secrets redacted); show tracebacks.")]
 WatchIdsArg = Annotated[list[str], typer.Argument(
-    metavar="TASK_ID...", help="The tasks to watch (several: a live table, polled together).", show_default=False)]
+    metavar="TASK_ID...", help="The tasks to watch (several: a live table, polled together).", show_default=False,
+    autocompletion=complete_task_id)]
 FailFastOpt = Annotated[bool, typer.Option(
     "--fail-fast", help="With several tasks: stop at the first that ends badly (exit 7).")]
 DEFAULT_INTERVAL = 5.0  # taskctl.watch.DEFAULT_INTERVAL (not imported here: --help stays light)
@@ -38,7 +39,7 @@ TimeoutOpt = Annotated[float | None, typer.Option(
     help="Give up after this many seconds (exit 8, the last task seen printed); 0 checks once. "
          "Default: wait until the task ends.", show_default=False)]
 DownloadTaskArg = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task whose files to download.",
-                                                show_default=False)]
+                                                show_default=False, autocompletion=complete_task_id)]
 DestOpt = Annotated[str | None, typer.Option(
     "--dest", metavar="PATH", show_default=False,
     help="An existing folder (the file is named as the server suggests) or the file to write. "
@@ -53,7 +54,7 @@ WaitTimeoutOpt = Annotated[float | None, typer.Option(
     help="With --wait: give up after this many seconds (exit 8, nothing downloaded). "
          "Default: wait until the task ends.")]
 TaskIdsArg = Annotated[list[str], typer.Argument(metavar="TASK_ID...", help="One or more task ids.",
-                                                 show_default=False)]
+                                                 show_default=False, autocompletion=complete_task_id)]
 
 
 def output_format(output: Format, as_json: bool) -> Format:

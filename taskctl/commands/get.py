@@ -45,10 +45,14 @@ def run(app: AppContext, options: GetOptions) -> ExitCode:
     with app.connect(options.provider, options.profile, options.options) as connection:
         stdout = reader_safe(app.stdout)
         output = Output(options.output, stdout, app.stdout_console, redact=app.redact, now=app.now)
+        seen = []
         for outcome in fetch_in_order(connection.fetcher, options.task_ids):
             failure = _show(app, options.provider, outcome, output)
             if failure is not None and exit_code == ExitCode.OK:
                 exit_code = failure
+            if outcome.result is not None:
+                seen.append(outcome.result)
+        app.remember(options.provider, connection.profile.name, seen)
     return exit_code
 
 

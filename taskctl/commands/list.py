@@ -86,7 +86,9 @@ def run(app: AppContext, options: ListOptions) -> ExitCode:
     with app.connect(options.provider, options.profile, options.options) as connection:
         lister = cast("Lister", connection.fetcher)
         listing = collect(lister, query, options.limit, clock=app.clock, sleep=app.sleep)
+        profile = connection.profile.name
     _show(app, options.output, listing)
+    app.remember(options.provider, profile, listing.results)
     return ExitCode.OK
 
 

@@ -51,7 +51,9 @@ def run(app: AppContext, options: WatchOptions) -> ExitCode:
             outcome = watch_task(app, options.provider, task_id, connection.fetcher, options.policy)
         except TaskctlError as error:  # named as `get` names it
             raise about(error, task_label(options.provider, task_id)) from None
+        profile = connection.profile.name
     _print_task(app, options.output, outcome.result)
+    app.remember(options.provider, profile, [outcome.result])
     verdict = outcome_message(options.provider, task_id, outcome)
     if verdict is not None:
         app.report(verdict)

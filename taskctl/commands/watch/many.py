@@ -139,8 +139,10 @@ def run_several(app: AppContext, options: WatchOptions) -> ExitCode:
             board_display(app, options.provider, options.task_ids, app.clock) as board, \
             time_budget(options.policy.timeout):
         slots = watch_many(app, options.task_ids, connection.fetcher, options.policy, board,
-                               fail_fast=options.fail_fast, workers=POOL_SIZE)
+                           fail_fast=options.fail_fast, workers=POOL_SIZE)
+        profile = connection.profile.name
     _print_slots(app, options, slots)
+    app.remember(options.provider, profile, [slot.outcome.result for slot in slots if slot.outcome is not None])
     return exit_code(slots)
 
 
