@@ -16,6 +16,7 @@ from typing import Any
 from taskctl import providers
 from taskctl.errors import ConfigError, UsageError
 from taskctl.headers import HEADER_TEXT, is_header_text
+from taskctl.yamltree import YamlMapping
 
 SANDBOX_PROFILE = "sandbox"
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -102,10 +103,11 @@ def default_config_path(environ: Mapping[str, str]) -> Path:
 
 @dataclass
 class ProfileStore:
-    """The profiles of one file, loaded on first use."""
+    """The profiles of one file, loaded on first use (parsed through ``profiles_cache`` when ``cache_dir`` is given)."""
 
     path: Path
     explicit: bool = False
+    cache_dir: Path | None = None
     _profiles: dict[str, Profile] | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -125,12 +127,26 @@ class ProfileStore:
             return {}
         text = decode_profiles(data, str(self.path))
         try:
-            profiles = parse_profiles(text, str(self.path))
+            profiles = self._parse(text, data, regular=stat.S_ISREG(mode))
         except ConfigError as error:
             raise _without_tokens(error, text) from None
         if any(p.token for p in profiles.values()) and _readable_by_others(mode):
             self.warnings.append(f"{self.path} holds a token and is readable by group or others; "
                                  f"run: chmod 600 {self.path}")
+        return profiles
+
+    def _parse(self, text: str, data: bytes, regular: bool) -> dict[str, Profile]:
+        """Validated profiles; the YAML parse comes from the cache when these bytes were parsed before."""
+        if self.cache_dir is None or not regular:  # a FIFO or device is read once: nothing to reuse
+            return parse_profiles(text, str(self.path))
+        from taskctl import profiles_cache
+
+        tree = profiles_cache.load(self.cache_dir, self.path, data)
+        if tree is not None:
+            return profiles_from_tree(tree, str(self.path))
+        tree = load_yaml(text, str(self.path))
+        profiles = profiles_from_tree(tree, str(self.path))
+        profiles_cache.store(self.cache_dir, self.path, data, tree)
         return profiles
 
     def names(self, provider: str | None = None) -> list[str]:
@@ -301,8 +317,9 @@ def decode_profiles(data: bytes, source: str) -> str:
     return text
 
 
-# The characters YAML 1.1 accepts (PyYAML's reader rejects the others with an error that quotes the text).
-_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# The characters YAML 1.1 does not accept (PyYAML's reader rejects them with an error that quotes the text): the
+# complement of its printable set, written out, because a class over the whole of Unicode costs 5 ms to compile.
+_NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 # --- parsing: YAML events into plain values, iteratively, with a depth and an expansion bound -------------
@@ -313,15 +330,6 @@ _YAML = "tag:yaml.org,2002:"
 _SCALAR_KINDS = {f"{_YAML}str": "text", f"{_YAML}int": "whole number", f"{_YAML}float": "number",
                  f"{_YAML}bool": "true/false value", f"{_YAML}null": "null", f"{_YAML}timestamp": "date or time"}
 _EXPLICIT_TAGS = {f"{_YAML}{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")}
-
-
-class YamlMapping(dict):  # type: ignore[type-arg]
-    """A mapping from the file that remembers the 1-based line of each of its keys."""
-
-    def __init__(self, line: int) -> None:
-        super().__init__()
-        self.line = line
-        self.key_lines: dict[Any, int] = {}
 
 
 @dataclass
@@ -539,7 +547,12 @@ def load_yaml(text: str, source: str) -> tuple[Any, int]:
 
 def parse_profiles(text: str, source: str) -> dict[str, Profile]:
     """Parse and validate the YAML text of a profiles file (linear in its size)."""
-    data, line = load_yaml(text, source)
+    return profiles_from_tree(load_yaml(text, source), source)
+
+
+def profiles_from_tree(tree: tuple[Any, int], source: str) -> dict[str, Profile]:
+    """Validate what ``load_yaml`` made of a profiles file."""
+    data, line = tree
     if data is None:
         return {}
     if not isinstance(data, YamlMapping):

@@ -78,7 +78,9 @@ class AppContext:
         if self._store is None:
             path = self.config_path or default_config_path(self.environ)
             explicit = self.config_path is not None or bool(self.environ.get("TASKCTL_CONFIG"))
-            self._store = ProfileStore(path, explicit=explicit)
+            from taskctl.user_cache import user_cache_dir
+
+            self._store = ProfileStore(path, explicit=explicit, cache_dir=user_cache_dir(self.environ))
         return self._store
 
     @property

@@ -137,3 +137,39 @@ def test_ages_in_the_table_count_from_the_context_clock() -> None:
     app = AppContext(environ={}, stdout=out, stderr=io.StringIO(), now=lambda: datetime(2030, 1, 1, tzinfo=UTC))
     assert run(app, GetOptions("modelarts", ("AcYfsdfhGyrWL5TtahH",), "sandbox", "table")) is ExitCode.OK
     assert "(9y 37d ago)" in out.getvalue()  # created 2020-11-26T06:59:59Z
+
+
+def test_many_ids_are_fetched_within_a_window_behind_the_one_printed_next() -> None:
+    """While the first task's answer is held, the others fetched are at most the window (not all 500): memory
+    does not grow with the number of ids, and the rest follow once it comes."""
+    import threading
+
+    from taskctl.commands.get import WINDOW_PER_WORKER, fetch_in_order
+    from taskctl.http import POOL_SIZE
+    from taskctl.model import TaskResult
+
+    window = POOL_SIZE * WINDOW_PER_WORKER
+    released, lock = threading.Event(), threading.Condition()
+    started: list[tuple[str, bool]] = []
+
+    class Fetcher:
+        def fetch(self, task_id: str) -> TaskResult:
+            with lock:
+                started.append((task_id, released.is_set()))
+                lock.notify_all()
+            if task_id == "0":
+                assert released.wait(timeout=30)
+            return TaskResult(raw={"id": task_id}, task=None)  # type: ignore[arg-type]
+
+    ids = [str(number) for number in range(500)]
+    outcomes = fetch_in_order(Fetcher(), ids)  # type: ignore[arg-type]
+    first: list[object] = []
+    consumer = threading.Thread(target=lambda: first.append(next(outcomes)))
+    consumer.start()
+    with lock:
+        assert lock.wait_for(lambda: len(started) >= window, timeout=30)
+    released.set()
+    consumer.join(timeout=30)
+    rest = [outcome.requested_id for outcome in outcomes]
+    assert sum(1 for _id, after in started if not after) == window
+    assert [first[0].requested_id, *rest] == ids  # type: ignore[attr-defined]

@@ -80,3 +80,18 @@ def test_help_and_version_do_not_import_heavy_modules(args: list[str]) -> None:
     out, modules = _run(args, {})
     assert "taskctl" in out
     assert not [m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY]
+
+
+@pytest.mark.parametrize("args, env", [(["eo", "get", "--help"], {}), ([], _complete("taskctl eo g"))])
+def test_one_group_is_built_without_the_others(args: list[str], env: dict[str, str]) -> None:
+    """The root builds a command group when it is looked up (cli.app.LazyGroup): a command of one provider
+    neither imports nor builds the profile and auth groups."""
+    out, modules = _run(args, env)
+    assert out.strip()
+    assert "taskctl.cli.provider" in modules
+    assert not {"taskctl.cli.profile", "taskctl.cli.auth"} & set(modules)
+
+
+def test_a_mistyped_command_is_still_matched_against_every_group() -> None:
+    proc = subprocess.run([sys.executable, "-c", PROBE, "prfile"], capture_output=True, text=True, timeout=60)
+    assert "No such command 'prfile'. Did you mean 'profile'?" in proc.stderr

@@ -426,3 +426,15 @@ profiles:
     assert re.search(r"^endpoint\s+https://eo\.example\.com/api\s+profiles\.yaml:4\s*$", result.stdout, re.M)
     assert re.search(r"^retries\s+2\s+profiles\.yaml:9\s*$", result.stdout, re.M)  # its own value wins
     assert re.search(r"^auth_header\s+X-API-Key\s+profiles\.yaml:8\s*$", result.stdout, re.M)
+
+
+def test_the_characters_refused_in_a_profiles_file_are_exactly_those_yaml_refuses() -> None:
+    """YAML 1.1's printable set (tab, LF, CR, x20-x7E, NEL, xA0-xD7FF, xE000-xFFFD, astral): every other code point
+    is refused, each of these is accepted (the pattern is the complement written out, for start-up time)."""
+    from taskctl.config import _NON_PRINTABLE
+
+    allowed = [(0x09, 0x0A), (0x0D, 0x0D), (0x20, 0x7E), (0x85, 0x85), (0xA0, 0xD7FF), (0xE000, 0xFFFD),
+               (0x10000, 0x10FFFF)]
+    everything = "".join(map(chr, range(0x110000)))
+    refused = {ord(char) for char in _NON_PRINTABLE.findall(everything)}
+    assert refused == {code for code in range(0x110000) if not any(lo <= code <= hi for lo, hi in allowed)}

@@ -6,6 +6,7 @@ import io
 import json
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -119,6 +120,22 @@ def test_eo_parser_and_every_renderer_accept_arbitrary_json(data: dict, extra: d
 def test_jsonio_round_trips_values(value: object) -> None:
     text = json.dumps(value)
     assert json.loads(jsonio.dumps(jsonio.loads(text))) == json.loads(text)
+
+
+@given(value=json_values, indent=st.sampled_from([None, 2]))
+def test_jsonio_writes_the_same_text_whichever_encoder_it_picks(value: object, indent: int | None) -> None:
+    """dumps hands documents without exact numbers to the json module's encoder: the same text as its own writer,
+    terminal controls escaped alike."""
+    loaded = jsonio.loads(json.dumps(value))
+    assert jsonio.dumps(loaded, indent=indent) == jsonio._dumps_exactly(loaded, indent)
+
+
+@pytest.mark.parametrize("text", ['{"a": [1, {"b": "\\u009b31m\\u202e"}], "c": {}, "d": []}', '{"x": 1.10}',
+                                  '{"x": -0}', '[true, null, "\\u2028"]'])
+def test_jsonio_writes_known_documents_the_same_way_as_its_own_writer(text: str) -> None:
+    loaded = jsonio.loads(text)
+    for indent in (None, 2):
+        assert jsonio.dumps(loaded, indent=indent) == jsonio._dumps_exactly(loaded, indent)
 
 
 @given(number=st.from_regex(r"-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,20})?([eE][-+]?[0-9]{1,3})?", fullmatch=True))
@@ -267,3 +284,14 @@ def test_no_string_of_the_model_reaches_a_terminal_live(result: TaskResult) -> N
             assert not UNSAFE.search(visible(out)), (fmt, terminal, visible(out))
             for link in re.findall(r"\x1b\]8;[^;]*;([^\x1b]*)\x1b\\", out):
                 assert re.fullmatch(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*", link), link
+
+
+def test_a_link_target_is_given_only_when_every_character_may_stand_in_a_url() -> None:
+    """RFC 3986's characters and non-ASCII text from U+00A0 (IRIs) keep a link a link; one character outside them
+    (space, quote, angle bracket, backslash, caret, backtick, brace, bar, C0, DEL, C1) gives no link target."""
+    from taskctl.render.safe import _NOT_URL_CHARACTERS
+
+    url_characters = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%")
+    everything = "".join(map(chr, range(0x110000)))
+    refused = {ord(char) for char in _NOT_URL_CHARACTERS.findall(everything)}
+    assert refused == {code for code in range(0xA0) if chr(code) not in url_characters}

@@ -5,19 +5,73 @@ from __future__ import annotations
 import gc
 import signal
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from taskctl import __version__, providers
-from taskctl.cli import auth, profile, sandbox
+from taskctl.cli import sandbox
 from taskctl.cli.boundary import _interrupted, new_context
 from taskctl.cli.options import ConfigOpt, DebugOpt
-from taskctl.cli.provider import provider_app
 from taskctl.output_streams import settle, standard_stream
+
+GroupBuilder = Callable[[], typer.Typer]
+
+
+class LazyGroup(TyperGroup):
+    """The root group: a command group is declared (its module imported, its click commands built) the first time
+    it is looked up, so `taskctl PROVIDER get` builds neither `profile`, `auth` nor the other providers (about 10 ms
+    of Typer's work per run); `--help` and TAB on the root look every group up, and see them all."""
+
+    builders: dict[str, GroupBuilder] = {}  # noqa: RUF012 - set once per app, on the subclass build_app makes
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        # As Typer lists them: the root's own commands (sandbox), then the groups.
+        return [*(name for name in super().list_commands(ctx) if name not in self.builders), *self.builders]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in self.builders:
+            group = typer.main.get_group(self.builders[cmd_name]())
+            group.name = cmd_name
+            self.add_command(group)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in self.builders:
+            for name in self.builders:  # a typo: "Did you mean ...?" compares it with every command's name
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+
+def group_builders() -> dict[str, GroupBuilder]:
+    """The command groups in the order `--help` lists them: one per registered provider, then profile and auth."""
+
+    def provider_group(name: str) -> GroupBuilder:
+        def build() -> typer.Typer:
+            from taskctl.cli.provider import provider_app
+
+            return provider_app(providers.get(name))
+
+        return build
+
+    def profile_group() -> typer.Typer:
+        from taskctl.cli import profile
+
+        return profile.app
+
+    def auth_group() -> typer.Typer:
+        from taskctl.cli import auth
+
+        return auth.app
+
+    return {**{spec.name: provider_group(spec.name) for spec in providers.specs()},
+            "profile": profile_group, "auth": auth_group}
 
 
 def build_app() -> typer.Typer:
-    """The root command: one group per registered provider, then profile, auth and sandbox."""
+    """The root command: one group per registered provider, then profile, auth and sandbox (groups built lazily)."""
     first = providers.specs()[0]
     root_app = typer.Typer(
         name="taskctl",
@@ -26,11 +80,8 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,  # never a rich traceback with locals (they would hold secrets)
         context_settings={"help_option_names": ["-h", "--help"]},
         rich_markup_mode=None,
+        cls=type("TaskctlGroup", (LazyGroup,), {"builders": group_builders()}),
     )
-    for spec in providers.specs():
-        root_app.add_typer(provider_app(spec), name=spec.name)
-    root_app.add_typer(profile.app, name="profile")
-    root_app.add_typer(auth.app, name="auth")
     root_app.command("sandbox")(sandbox.sandbox)
     root_app.callback()(root)
     return root_app

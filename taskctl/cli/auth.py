@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from taskctl.context import AppContext
     from taskctl.errors import ExitCode
 
-app = typer.Typer(help="Store, remove and check the secrets of profiles (in the keyring).", no_args_is_help=True)
+app = typer.Typer(help="Store, remove and check the secrets of profiles (in the keyring).", no_args_is_help=True,
+                  rich_markup_mode=None)  # built on its own (cli.app.LazyGroup): plain help, as the root
 NameArg = typer.Argument(..., metavar="NAME", autocompletion=complete_profile, help="Profile name.")
 
 

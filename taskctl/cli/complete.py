@@ -14,11 +14,12 @@ def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
     try:
         from taskctl import providers
         from taskctl.config import ProfileStore, default_config_path
+        from taskctl.user_cache import user_cache_dir
 
         provider = next((p.info_name for p in _ancestry(ctx) if p.info_name in providers.names()), None)
         config = _find_config(ctx)
         path = Path(config) if config else default_config_path(os.environ)
-        store = ProfileStore(path)
+        store = ProfileStore(path, cache_dir=user_cache_dir(os.environ))  # the parse of the last command
         # `auth login/logout` take file profiles only: the built-in sandbox has no secret to store.
         names = list(store.profiles) if ctx.info_name in ("login", "logout") else store.names(provider)
     except Exception:  # noqa: BLE001 - a broken file must not break the shell

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 
 
 def provider_app(spec: ProviderSpec) -> typer.Typer:
-    app = typer.Typer(help=spec.summary, no_args_is_help=True)
+    # Built on its own (cli.app.LazyGroup), so it says what the root says: plain help, no rich markup.
+    app = typer.Typer(help=spec.summary, no_args_is_help=True, rich_markup_mode=None)
     app.command("get", help=spec.help.get)(_get_command(spec))
     app.command("watch", help=spec.help.watch)(_watch_command(spec))
     if spec.downloads:

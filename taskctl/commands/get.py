@@ -16,6 +16,8 @@ from taskctl.http import POOL_SIZE
 from taskctl.model import Outcome
 from taskctl.output_streams import reader_gone, reader_safe
 
+WINDOW_PER_WORKER = 2
+
 if TYPE_CHECKING:
     from taskctl.context import AppContext
     from taskctl.providers.base import Fetcher
@@ -70,17 +72,27 @@ def _show(app: AppContext, provider: str, outcome: Outcome, output: Output) -> E
 
 
 def fetch_in_order(fetcher: Fetcher, task_ids: Sequence[str]) -> Iterator[Outcome]:
-    """Fetch concurrently over one session (bounded pool); yield outcomes in the order given."""
+    """Fetch concurrently over one session (one worker per pooled connection); yield outcomes in the order given.
+
+    At most WINDOW_PER_WORKER requests per worker are ahead of the one printed next: memory stays the same for ten
+    ids or ten thousand, and a slow task holds back only that many finished ones.
+    """
     if len(task_ids) == 1:
         yield _fetch_one(fetcher, task_ids[0])
         return
-    from concurrent.futures import ThreadPoolExecutor  # only for several ids: 4 ms of imports
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor  # only for several ids: 4 ms of imports
 
-    pool = ThreadPoolExecutor(max_workers=min(POOL_SIZE, len(task_ids)), thread_name_prefix="fetch")
+    workers = min(POOL_SIZE, len(task_ids))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+    ahead: deque[Future[Outcome]] = deque()
     try:
-        futures = [pool.submit(_fetch_one, fetcher, task_id) for task_id in task_ids]
-        for future in futures:
-            yield future.result()
+        for task_id in task_ids:
+            ahead.append(pool.submit(_fetch_one, fetcher, task_id))
+            if len(ahead) >= workers * WINDOW_PER_WORKER:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 

@@ -60,6 +60,7 @@ class HttpClient:
     _session: requests.Session | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _watchdog: Watchdog = field(default_factory=Watchdog, repr=False)
+    _proxies_by_origin: dict[Origin, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.profile.tls_verify and self.profile.endpoint.startswith("https:"):
@@ -233,10 +234,15 @@ class HttpClient:
         return response
 
     def _proxies(self, origin: Origin, url: str) -> dict[str, str]:
-        """The proxies for ``url``. A plain-http proxy would read credentials sent over plain http: refused."""
+        """The proxies for ``url``. A plain-http proxy would read credentials sent over plain http: refused.
+
+        Looked up once per origin and client (the environment does not change under a command; requests would
+        scan it twice per request)."""
         from requests.utils import select_proxy
 
-        proxies = proxies_for(origin, url)
+        proxies = self._proxies_by_origin.get(origin)
+        if proxies is None:
+            proxies = self._proxies_by_origin[origin] = proxies_for(origin, url)
         self._reach.check_proxy(origin, bool(select_proxy(url, proxies)))
         return proxies
 

@@ -6,16 +6,14 @@ from typing import TYPE_CHECKING
 
 from taskctl import jsonio
 from taskctl.model import TaskResult
-from taskctl.render.safe import ESCAPE_IN_QUOTES
 
 if TYPE_CHECKING:
     from taskctl.render.page import Page
 
 
 def render_json(result: TaskResult) -> str:
-    # Such characters only occur inside JSON strings, where a \uXXXX escape reads back as the same string.
-    text = ESCAPE_IN_QUOTES.sub(lambda match: f"\\u{ord(match.group()):04x}", jsonio.dumps(result.raw, indent=2))
-    return text + "\n"
+    """The task object, numbers exact and terminal controls escaped inside its strings (``jsonio.dumps``)."""
+    return jsonio.dumps(result.raw, indent=2) + "\n"
 
 
 SEPARATED = False

@@ -1,0 +1,14 @@
+"""The profiles file's YAML as plain values: mappings that remember the line of each key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class YamlMapping(dict):  # type: ignore[type-arg]
+    """A mapping from the file that remembers the 1-based line of each of its keys."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.key_lines: dict[Any, int] = {}
