@@ -2,23 +2,24 @@
 can complete task ids without a request: ``$XDG_CACHE_HOME/taskctl/history.json`` (``~/.cache/...``), mode 0600.
 
 Best effort and bounded: at most ``MAX_PER_PROFILE`` tasks a profile, each forgotten ``MAX_AGE`` seconds after it
-was last seen; a missing, unreadable or malformed file is an empty history, and a failure to write one is
-ignored (a command never fails for its history). ``TASKCTL_NO_HISTORY`` (any non-empty value) turns it off.
+was last seen; a missing, unreadable, malformed or not private file is an empty history, and a failure to write
+one is ignored (a command never fails for its history; ``taskctl.user_cache`` reads and writes the file).
+``TASKCTL_NO_HISTORY`` (any non-empty value) turns it off.
 Standard library only: completion imports it on every TAB.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from taskctl.user_cache import read_private, user_cache_dir, write_private
+
 MAX_PER_PROFILE = 200
 MAX_AGE = 30 * 86400.0
-MAX_FILE_BYTES = 1 << 20  # a larger file is not ours to parse on every TAB
 MAX_TEXT = 80  # characters of a name kept for a completion's description
 
 
@@ -33,10 +34,7 @@ def history_path(environ: Mapping[str, str]) -> Path | None:
     """Where the history lives (None: turned off)."""
     if environ.get("TASKCTL_NO_HISTORY"):
         return None
-    cache = environ.get("XDG_CACHE_HOME")
-    if cache and Path(cache).is_absolute():
-        return Path(cache) / "taskctl" / "history.json"
-    return Path(environ.get("HOME") or "~").expanduser() / ".cache" / "taskctl" / "history.json"
+    return user_cache_dir(environ) / "history.json"
 
 
 def recent(environ: Mapping[str, str], provider: str, profile: str | None = None,
@@ -84,15 +82,12 @@ History = dict[str, dict[str, list[Seen]]]
 
 
 def _load(path: Path) -> History:
+    """The history in the file (a file that is not private to this user, too big or damaged: none)."""
+    raw = read_private(path)
     try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            return {}
-        document = json.loads(raw)
-    except (OSError, ValueError):
+        return _parsed(json.loads(raw)) if raw else {}
+    except ValueError:
         return {}
-    return _parsed(document)
 
 
 def _parsed(document: Any) -> History:
@@ -109,18 +104,8 @@ def _parsed(document: Any) -> History:
 
 
 def _save(path: Path, history: History) -> None:
-    """Written whole to a private temporary file beside it, then renamed over it."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Written whole to a private temporary file beside it, then renamed over it (``user_cache``)."""
     document = {"version": 1, "providers": {provider: {profile: [list(entry) for entry in entries]
                                                        for profile, entries in profiles.items()}
                                             for provider, profiles in history.items()}}
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            json.dump(document, file, separators=(",", ":"))
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_private(path, json.dumps(document, separators=(",", ":")).encode())
