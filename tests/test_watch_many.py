@@ -141,10 +141,10 @@ def _result(task_id: str, state: State, progress: int | None = None, name: str =
     return TaskResult(raw={}, task=Task("eo", task_id, name, "NDVI", state.value, state, progress=progress))
 
 
-def _draw(board: LiveBoard, width: int) -> str:
+def _draw(board: LiveBoard, width: int, height: int = 24) -> str:
     from rich.console import Console
 
-    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False)
+    console = Console(file=io.StringIO(), width=width, height=height, color_system=None, force_terminal=False)
     console.print(board)
     return console.file.getvalue()  # type: ignore[attr-defined]
 
@@ -172,6 +172,28 @@ def test_the_live_table_keeps_finished_rows_with_their_outcome() -> None:
     assert lines[4].startswith("✗ 4") and "error" in lines[4] and "eo task 4: not found" in lines[4]
     assert "████████░░░░░░░░░░░░ 40%" in _draw(board, 200)  # the bar's full length where there is room
     assert all(len(line) <= 80 for line in lines)
+
+
+def test_more_tasks_than_lines_show_the_unfinished_first_and_count_the_rest() -> None:
+    time = FakeTime()
+    ids = tuple(str(n) for n in range(30))
+    board = LiveBoard(ids, time.clock, warn=lambda _m: None, redact=lambda text: text)
+    observers = [board.observer(task_id) for task_id in ids]
+    for n, observer in enumerate(observers):
+        observer.polled(_result(str(n), State.RUNNING), 0.0)
+        if n % 3:  # 20 end, one second apart; 10 go on
+            time.now += 1
+            done = _result(str(n), State.SUCCEEDED)
+            board.finished(n, WatchOutcome(done, timed_out=False, elapsed=1.0, polls=2), None)
+
+    lines = _draw(board, 80, height=16).splitlines()
+    assert len(lines) == 15 and lines[0].startswith("20 of 30 done")
+    shown = [line.split()[1] for line in lines[1:-1]]
+    assert [n for n in shown if int(n) % 3 == 0] == [str(n) for n in range(0, 30, 3)]  # every unfinished one
+    assert [n for n in shown if int(n) % 3] == ["26", "28", "29"]  # then the last to finish
+    assert shown == sorted(shown, key=int)  # in argument order
+    assert lines[-1] == "… 17 more not shown (17 finished)"
+    assert len(_draw(board, 80, height=40).splitlines()) == 31  # all fit: every row
 
 
 # --- a real process ------------------------------------------------------------------------------------------

@@ -153,8 +153,32 @@ class LiveBoard:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         with self.lock:
+            shown = self._fitting(max(2, console.height - 2))  # the counts line, and rich's own "..." line
             yield self._counts()
-            yield self._table(options.max_width)
+            yield self._table(options.max_width, shown)
+            hidden = len(self.rows) - len(shown)
+            if hidden:
+                yield self._hidden_line(shown, hidden)
+
+    def _fitting(self, room: int) -> list[int]:
+        """The rows that fit ``room`` lines (one kept for the line that counts the others), in argument order:
+        every row when they fit; else the unfinished ones first, then those finished last."""
+        if len(self.rows) <= room:
+            return list(range(len(self.rows)))
+        running = [index for index, row in enumerate(self.rows) if row.verdict is None]
+        finished = sorted((index for index, row in enumerate(self.rows) if row.verdict is not None),
+                          key=lambda index: self.rows[index].ended_after or 0.0, reverse=True)
+        return sorted((running + finished)[:room - 1])
+
+    def _hidden_line(self, shown: list[int], hidden: int) -> Text:
+        from rich.text import Text
+
+        unseen = [row for index, row in enumerate(self.rows) if index not in set(shown)]
+        finished = sum(1 for row in unseen if row.verdict is not None)
+        words = f"… {hidden} more not shown"
+        if finished:
+            words += f" ({finished} finished)"
+        return Text(words, style="dim")
 
     def _counts(self) -> Text:
         from rich.text import Text
@@ -167,7 +191,7 @@ class LiveBoard:
         text.append(f" · {seconds_text(self._clock() - self._started)}", style="dim")
         return text
 
-    def _table(self, width: int) -> Table:
+    def _table(self, width: int, shown: list[int]) -> Table:
         from rich.table import Table
 
         table = Table.grid(padding=(0, 1))
@@ -178,7 +202,8 @@ class LiveBoard:
         table.add_column(no_wrap=True)  # progress or note
         table.add_column(no_wrap=True, justify="right", style="dim")  # elapsed
         cells = PROGRESS_CELLS if width >= WIDE else NARROW_BAR
-        for index, row in enumerate(self.rows):
+        for index in shown:
+            row = self.rows[index]
             table.add_row(self._mark(index, row), self._text(row.task_id), self._name(row), self._state(row),
                           self._detail(row, cells), self._elapsed(row))
         return table
