@@ -4,10 +4,12 @@ loopback servers (every paging edge case, hostile answers), on a fake clock wher
 from __future__ import annotations
 
 import functools
+import gzip
 import io
 import json
 import os
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -380,3 +382,40 @@ def test_an_error_answer_is_the_usual_error(cli, serve, use) -> None:
     server = serve(Reply(401, json.dumps({"code": 401, "message": "Unauthorized", "data": None})))
     use(server.endpoint, retries=0)
     assert_clean_error(cli("eo", "list"), 4)
+
+
+def test_a_dripping_page_is_cut_at_the_deadline(cli, raw, profiles_file) -> None:
+    from support.loopback import drip
+
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+    server = raw(handler=drip(head + b'{"code": 200, "data": {"taskList": [' + b" " * 99000, 0.05))
+    write_profiles(profiles_file, "profiles:\n  t:\n    provider: eo\n    endpoint: " + server.url +
+                   f"\n    token: {TOKEN}\n    retries: 2\n    timeout: {{connect: 1, read: 2, total: 1.5}}\n")
+    started = time.monotonic()
+    result = cli("eo", "list", "--all")
+    assert_clean_error(result, 5, "did not finish answering within 1.5 s")
+    assert time.monotonic() - started < 15 and server.connections == 1
+
+
+def test_an_inflating_page_is_refused(cli, serve, use) -> None:
+    bomb = gzip.compress(b'{"code": 200, "message": "ok", "data": {"taskList": [' + b" " * (17 * 1024 * 1024))
+    server = serve(Reply(200, bomb, {"Content-Encoding": "gzip"}))
+    use(server.endpoint, retries=0)
+    assert_clean_error(cli("eo", "list"), 1, "larger than 16 MiB")
+
+
+@pytest.mark.parametrize("answer", ["redirect", "echo"])
+def test_a_modelarts_list_sends_the_token_nowhere_else_and_shows_it_nowhere(cli, serve, raw, profiles_file,
+                                                                          answer: str) -> None:
+    other = raw("127.0.0.1")
+    if answer == "redirect":
+        server = serve(Reply(302, "", {"Location": f"http://127.0.0.1:{other.port}/v2/p1/processor-tasks"}))
+    else:
+        server = serve(Reply(200, {"count": 1, "tasks": [{"task_id": "t1", "name": f"x {TOKEN} \x1b[2J",
+                                                            "status": 1, "error_msg": TOKEN}]}))
+    ma_profile(profiles_file, server.endpoint)
+    result = cli("modelarts", "list")
+    assert result.exit_code == (1 if answer == "redirect" else 0), result.stderr
+    assert TOKEN.encode() not in bytes(other.received) and other.connections == 0
+    assert TOKEN not in result.stdout + result.stderr and "\x1b" not in result.stdout
+    assert server.requests[0].headers["x-auth-token"] == TOKEN
