@@ -35,7 +35,8 @@ SPEC = ProviderSpec(
     help=CommandHelp(
         get="Show one or more ModelArts processing tasks by id.\n\n"
             "Example: taskctl modelarts get AcYfsdfhGyrWL5TtahH --profile sandbox",
-        watch="Wait for a ModelArts processing task to end, then show it: exit 0 succeeded, 7 failed/canceled,\n"
+        watch="Wait for one or more ModelArts processing tasks to end, then show them: exit 0 succeeded,\n"
+              "7 failed/canceled, "
               "8 --timeout passed.\n\nExample: taskctl modelarts watch task-advancing --profile sandbox --interval 1",
         list="List ModelArts processing tasks, newest first: --state and --type filter, --name searches names.\n\n"
              "Types: a template id or its short name (analyse, cleaning, augmentation, validation, selection).\n\n"
