@@ -43,10 +43,17 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def run_once(case: Case) -> float:
+class Sample(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # user + system seconds of the process: what the command costs, whatever else the machine runs
+
+
+def run_once(case: Case) -> Sample:
     started = time.perf_counter()
-    subprocess.run(case.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(case.env), check=False)
-    return time.perf_counter() - started
+    process = subprocess.Popen(case.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(case.env))
+    _pid, _status, usage = os.wait4(process.pid, 0)
+    process.returncode = 0  # reaped by wait4
+    return Sample(time.perf_counter() - started, usage.ru_utime + usage.ru_stime)
 
 
 def warm_up(case: Case) -> None:
@@ -57,11 +64,11 @@ def warm_up(case: Case) -> None:
         sys.exit(f"bench: case {case.name!r} exits {done.returncode}: {done.stderr.strip()[-300:]}")
 
 
-def interleaved(cases: Sequence[Case], rounds: int) -> dict[str, list[float]]:
+def interleaved(cases: Sequence[Case], rounds: int) -> dict[str, list[Sample]]:
     """Seconds per case: one warm-up round, then ``rounds`` rounds, each in a new random order."""
     for case in cases:
         warm_up(case)
-    samples: dict[str, list[float]] = {case.name: [] for case in cases}
+    samples: dict[str, list[Sample]] = {case.name: [] for case in cases}
     for _round in range(rounds):
         for case in random.sample(list(cases), len(cases)):
             samples[case.name].append(run_once(case))
@@ -128,14 +135,18 @@ def cases_for(env: dict[str, str]) -> list[Case]:
     ]
 
 
-def report(samples: dict[str, list[float]], rounds: int) -> None:
+def report(samples: dict[str, list[Sample]], rounds: int) -> None:
     floor_name = next(iter(samples))
-    floor = statistics.median(samples[floor_name])
+    floor_wall = statistics.median(sample.wall for sample in samples[floor_name])
+    floor_cpu = statistics.median(sample.cpu for sample in samples[floor_name])
     width = max(map(len, samples))
-    print(f"{rounds} interleaved rounds, medians; ratios against the floor of this run")
-    for name, seconds in samples.items():
-        median = statistics.median(seconds)
-        print(f"{name:{width}s} {median * 1000:6.0f} ms  {median / floor:5.2f} x floor")
+    print(f"{rounds} interleaved rounds, medians; ratios against the floor of this run "
+          f"(wall time, and the process's own CPU time, which a busy machine disturbs less)")
+    for name, runs in samples.items():
+        wall = statistics.median(sample.wall for sample in runs)
+        cpu = statistics.median(sample.cpu for sample in runs)
+        print(f"{name:{width}s} {wall * 1000:6.0f} ms {wall / floor_wall:5.2f} x floor   "
+              f"CPU {cpu * 1000:5.0f} ms {cpu / floor_cpu:5.2f} x floor")
 
 
 def main() -> None:

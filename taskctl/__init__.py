@@ -3,6 +3,7 @@ __version__ = "0.1.0"
 # Before any other import, so that a Ctrl-C during start-up is one line and exit 130 (see taskctl.interrupt).
 # Only modules the interpreter has already loaded, and the builtin _signal.
 import _signal
+import gc as _gc
 import os as _os
 import sys as _sys
 
@@ -18,3 +19,7 @@ def _exit_interrupted(_signum: int, _frame: object) -> None:
 
 if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "taskctl":  # the console script, not a test runner
     _signal.signal(_signal.SIGINT, _exit_interrupted)
+    # Start-up builds tens of thousands of objects that live until exit (modules, classes, functions): collecting
+    # while they are made only walks them again and again (5 ms of every command). cli.app.main freezes them and
+    # turns the collector back on before the command runs.
+    _gc.disable()

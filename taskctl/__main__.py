@@ -1,5 +1,5 @@
 """`python -m taskctl`: the same as the `taskctl` command."""
 
-from taskctl.cli.app import main
+from taskctl.cli.app import run
 
-main()
+run()

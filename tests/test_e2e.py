@@ -251,3 +251,44 @@ def test_fetch_threads_start_with_the_http_stack_imported() -> None:
     proc = subprocess.run([sys.executable, "-c", _FIRST_IMPORTS], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[True, True, True, True] [None, None, None, None]"
+
+
+def test_many_ids_reach_a_file_whole_before_the_process_ends(tmp_path: Path) -> None:
+    """The console script leaves without the interpreter's teardown (cli.app.run): every document and error line
+    is out first, and the exit code is the first failure's."""
+    ids = [str(702 + index % 7) for index in range(300)] + ["9999"]
+    out, err = tmp_path / "out.json", tmp_path / "err.txt"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        code = subprocess.run([TASKCTL, "eo", "get", *ids, "--profile", "sandbox", "--json"], stdout=stdout,
+                              stderr=stderr, timeout=120).returncode
+    documents = out.read_text().replace("}\n{", "}\x00{").split("\x00")
+    assert [json.loads(document)["id"] for document in documents] == [int(i) for i in ids[:-1]]
+    assert code == 3
+    last_two = err.read_text().splitlines()[-2:]
+    assert last_two[0] == "taskctl: error: eo task 9999: error 404 (HTTP 200): Task not found"
+    assert last_two[1].startswith("taskctl: check the id, and that profile 'sandbox' points at the right service")
+
+
+def test_the_collector_is_off_while_the_console_script_starts_and_on_while_the_command_runs() -> None:
+    probe = """
+import gc, sys
+sys.argv[0] = "/usr/local/bin/taskctl"
+import taskctl
+off_while_importing = not gc.isenabled()
+import taskctl.cli.app as app
+from taskctl.cli import boundary
+seen = []
+real = boundary.run_command
+def spy(*args, **kwargs):
+    seen.append(gc.isenabled())
+    return real(*args, **kwargs)
+boundary.run_command = spy  # the profile group is declared (cli.app.LazyGroup) after this: it calls the spy
+try:
+    app.main()
+except SystemExit:
+    pass
+print(off_while_importing, seen)
+"""
+    result = subprocess.run([sys.executable, "-c", probe, "profile", "list"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip().splitlines()[-1] == "True [True]", result.stderr

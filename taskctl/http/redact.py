@@ -179,6 +179,7 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: list[str] = []
+        self._needles: frozenset[str] = frozenset()  # every form of every secret, lower case: see _hide_disguised
         self.add(*secrets)
 
     def add(self, *secrets: str) -> None:
@@ -186,6 +187,8 @@ class Redactor:
         new = (given | {encoded for secret in given for encoded in _base64_forms(secret)}) - set(self._secrets)
         if new:  # longest first: a secret that contains another is hidden whole
             self._secrets = sorted({*self._secrets, *new}, key=len, reverse=True)
+            # Once per secret, not per string shown: a table of a hundred strings paid this a hundred times.
+            self._needles = self._needles | {_lower(form) for secret in new for form in _forms(secret)}
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
@@ -199,13 +202,11 @@ class Redactor:
         unescaped = _Unescaped.of(text)
         haystack = _lower(unescaped.text)
         spans: list[tuple[int, int]] = []
-        for secret in self._secrets:
-            for form in _forms(secret):
-                needle = _lower(form)
-                at = haystack.find(needle)
-                while at >= 0:
-                    spans.append(unescaped.span(at, at + len(needle)))
-                    at = haystack.find(needle, at + len(needle))
+        for needle in self._needles:
+            at = haystack.find(needle)
+            while at >= 0:
+                spans.append(unescaped.span(at, at + len(needle)))
+                at = haystack.find(needle, at + len(needle))
         for start, end in _merged(spans)[::-1]:
             text = text[:start] + "***" + text[end:]
         return text
