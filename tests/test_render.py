@@ -286,6 +286,16 @@ def test_no_string_of_the_model_reaches_a_terminal_live(result: TaskResult) -> N
                 assert re.fullmatch(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*", link), link
 
 
+@pytest.mark.parametrize("url, target", [
+    ("https://h/x", "https://h/x"), ("http://h", "http://h"), ("HTTP:", None), ("https:", None), ("http:///x", None),
+    ("HTTPS://h/x", None), ("ftp://h/x", None),
+])
+def test_a_link_target_needs_http_as_written_and_a_host(url: str, target: str | None) -> None:
+    from taskctl.render.safe import link_target
+
+    assert link_target(url) == target
+
+
 def test_a_link_target_is_given_only_when_every_character_may_stand_in_a_url() -> None:
     """RFC 3986's characters and non-ASCII text from U+00A0 (IRIs) keep a link a link; one character outside them
     (space, quote, angle bracket, backslash, caret, backtick, brace, bar, C0, DEL, C1) gives no link target."""
