@@ -270,7 +270,7 @@ def test_a_lying_total_bounds_the_pages(cli, serve, use) -> None:
     assert len(server.requests) == 3  # 120 tasks: three pages reach the total
 
 
-def test_a_limit_stops_paging_and_the_terminal_hint_counts(cli, serve, use, monkeypatch) -> None:
+def test_a_limit_asks_for_one_page_of_that_size(cli, serve, use) -> None:
     server = serve(paged(lambda n, size: eo_page([eo_item(n * 100 + i) for i in range(size)], n, size,
                                                  total=143)))
     use(server.endpoint)
