@@ -29,6 +29,7 @@ _KEYS: dict[str, tuple[type, ...]] = {
     "provider": (str,),
     "endpoint": (str,),
     "token": (str,),
+    "auth": (str,),  # how the secret is used, when a provider offers several ways (ProviderSpec.auth_methods)
     "default": (bool,),
     "allow_http": (bool,),
     "ca_bundle": (str,),
@@ -61,6 +62,7 @@ class Profile:
     provider: str
     endpoint: str
     token: str | None = None
+    auth: str | None = None
     default: bool = False
     settings: Mapping[str, Any] = field(default_factory=dict)  # the provider's own keys (with their defaults)
     allow_http: bool = False
@@ -627,21 +629,54 @@ def _build_profile(name: str, entry: Any, source: str, name_line: int) -> Profil
                    f"provider must be one of {', '.join(providers.names())}{shown}")
     for key, value in entry.items():
         _check_key(key, value, provider, fail)
-    endpoint = entry.get("endpoint")
-    if not endpoint:
-        raise fail(None, "missing `endpoint` (the service's base URL)")
-    _check_endpoint(endpoint, fail)
+    settings = _settings(provider, entry)
+    _check_whole(provider, settings, entry.get("auth"), fail)
+    endpoint = _endpoint(provider, entry, fail)
     retries = entry.get("retries", DEFAULT_RETRIES)
     if not 0 <= retries <= 10:
         raise fail("retries", "must be between 0 and 10")
     lines = {str(key): line for key, line in key_lines.items()}
     lines["name"] = name_line
+    implied_by = providers.get(provider).endpoint_from
+    if "endpoint" not in lines and implied_by and implied_by.key in lines:
+        lines["endpoint"] = lines[implied_by.key]
     return Profile(
         name=name, provider=provider, endpoint=endpoint.rstrip("/"), token=entry.get("token") or None,
-        default=entry.get("default", False), settings=_settings(provider, entry),
+        auth=entry.get("auth"), default=entry.get("default", False), settings=settings,
         allow_http=entry.get("allow_http", False), ca_bundle=entry.get("ca_bundle"),
         tls_verify=entry.get("tls_verify", True), timeouts=_timeouts(entry.get("timeout"), fail),
         retries=retries, source=source, lines=lines)
+
+
+def _endpoint(provider: str, entry: Mapping[Any, Any], fail: Any) -> str:
+    """The profile's `endpoint`, else the one its provider derives from another key."""
+    endpoint = entry.get("endpoint")
+    implied_by = providers.get(provider).endpoint_from
+    if not endpoint and implied_by and entry.get(implied_by.key):
+        problem = implied_by.check(entry[implied_by.key]) if implied_by.check else None
+        if problem:
+            raise fail(implied_by.key, *problem)
+        return implied_by.url(entry[implied_by.key])
+    if not endpoint:
+        alternative = f" or `{implied_by.key}`" if implied_by else ""
+        raise fail(None, f"missing `endpoint` (the service's base URL){alternative}")
+    _check_endpoint(endpoint, fail)
+    return str(endpoint)
+
+
+def _check_whole(provider: str, settings: Mapping[str, Any], auth: Any, fail: Any) -> None:
+    """`auth:` among the provider's methods, and the provider's rules across keys."""
+    spec = providers.get(provider)
+    if auth is not None and auth not in spec.auth_methods:
+        offered = [s.name for s in providers.specs() if auth in s.auth_methods]
+        known = f"{provider} profiles take {', '.join(sorted(spec.auth_methods))}" if spec.auth_methods else (
+            f"{provider} profiles take no `auth:`")
+        raise fail("auth", f"{known}, not {_shorten(repr(auth))}",
+                   f"`auth: {_shorten(str(auth))}` applies to {', '.join(offered)} profiles" if offered else None)
+    problem = spec.check_profile(settings, auth) if spec.check_profile else None
+    if problem:
+        key, text, hint = problem
+        raise fail(key, text, hint)
 
 
 def _settings(provider: str, entry: Mapping[Any, Any]) -> dict[str, Any]:
@@ -698,7 +733,7 @@ def _check_endpoint(endpoint: str, fail: Any) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         shown = "" if "@" in endpoint else f", got {endpoint!r}"
         raise fail("endpoint", f"expected an http(s) URL like https://host/path{shown}")
-    if parts.query or parts.fragment or parts.username:
+    if parts.query or parts.fragment or "@" in parts.netloc:
         raise fail("endpoint", "must not carry a query, fragment or user info")
 
 

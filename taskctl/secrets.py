@@ -27,6 +27,7 @@ from taskctl.providers.spec import SecretKind
 KEYRING_SERVICE = "taskctl"
 TOKEN_ENV = "TASKCTL_TOKEN"
 SECRET_KEY_ENV = "TASKCTL_SECRET_KEY"
+PASSWORD_ENV = "TASKCTL_PASSWORD"
 BACKEND_ENV = "PYTHON_KEYRING_BACKEND"
 KEYRING_TIMEOUT_ENV = "TASKCTL_KEYRING_TIMEOUT"
 KEYRING_TIMEOUT = 5.0
@@ -60,7 +61,8 @@ class Secret:
     kind: SecretKind = SecretKind.TOKEN
 
     def masked(self) -> str:
-        return mask(self.value)
+        """A token's or key's last characters tell two apart; a password shows none of its own."""
+        return "****" if self.kind is SecretKind.PASSWORD else mask(self.value)
 
     def __repr__(self) -> str:  # a stray repr (log line, traceback with locals) must not hold the value
         return f"Secret(value={self.masked()!r}, source={str(self.source)!r}, kind={self.kind.value!r})"
@@ -114,8 +116,9 @@ def keyring_user(profile_name: str, kind: SecretKind = SecretKind.TOKEN) -> str:
 
 
 def secret_kind(profile: Profile) -> SecretKind:
-    """What `auth login` stores for a profile: the secret key of an AK/SK profile, else a token."""
-    return providers.get(profile.provider).secret_kind(profile.settings)
+    """What `auth login` stores for a profile: the secret key of an AK/SK profile, the password of one whose
+    `auth:` says so, else a token."""
+    return providers.get(profile.provider).secret_kind(profile.settings, profile.auth)
 
 
 def secret_label(kind: SecretKind) -> str:
@@ -123,7 +126,7 @@ def secret_label(kind: SecretKind) -> str:
 
 
 def secret_env(kind: SecretKind) -> str:
-    return SECRET_KEY_ENV if kind is SecretKind.SECRET_KEY else TOKEN_ENV
+    return {SecretKind.SECRET_KEY: SECRET_KEY_ENV, SecretKind.PASSWORD: PASSWORD_ENV}.get(kind, TOKEN_ENV)
 
 
 def is_usable_secret(value: str) -> bool:
@@ -156,6 +159,9 @@ class SecretResolver:
         try:
             stored = self.keyring_get(keyring_user(profile.name, kind))
         except NoKeyring as exc:
+            tools = self.from_provider_env(profile)
+            if tools:
+                return tools
             hint = f"no OS keyring here ({exc}); set ${env}"
             if kind == "token":
                 hint += f", or add `token:` to profile '{profile.name}' in {profile.source} (chmod 600)"
@@ -165,8 +171,22 @@ class SecretResolver:
                               with_remedy(exc, env)) from None
         if stored:
             return Secret(stored, SecretSource(SourceKind.KEYRING), kind)
+        tools = self.from_provider_env(profile)
+        if tools:
+            return tools
         raise ConfigError(f"no {label} for profile '{profile.name}'",
                           f"run: taskctl auth login {profile.name}, or set ${env}")
+
+    def from_provider_env(self, profile: Profile) -> Secret | None:
+        """Credentials of the provider's own tools in the environment (``ProviderSpec.env_secret``), if any."""
+        import importlib
+
+        hook = providers.get(profile.provider).env_secret
+        if not hook:
+            return None
+        module, _, name = hook.partition(":")
+        found: Secret | None = getattr(importlib.import_module(module), name)(self.environ, profile)
+        return found
 
     def find(self, profile: Profile) -> Secret | None:
         """Look in env, the file, then the keyring; None when nowhere, or when there is no keyring at all.
@@ -182,8 +202,8 @@ class SecretResolver:
         try:
             stored = self.keyring_get(keyring_user(profile.name, kind))
         except NoKeyring:
-            return None
-        return Secret(stored, SecretSource(SourceKind.KEYRING), kind) if stored else None
+            return self.from_provider_env(profile)
+        return Secret(stored, SecretSource(SourceKind.KEYRING), kind) if stored else self.from_provider_env(profile)
 
     def from_env_or_file(self, profile: Profile) -> Secret | None:
         kind = secret_kind(profile)

@@ -28,7 +28,9 @@ from taskctl.sandbox import RunningSandbox, start
 
 ISOLATED_ENV_KEYS = ("TASKCTL_TOKEN", "TASKCTL_PROFILE", "TASKCTL_CONFIG", "TASKCTL_SECRET_KEY", "NO_COLOR",
                      "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy",
-                     "NO_PROXY", "no_proxy", "TASKCTL_SECURITY_TOKEN", "TASKCTL_KDSTOKEN")
+                     "NO_PROXY", "no_proxy", "TASKCTL_SECURITY_TOKEN", "TASKCTL_KDSTOKEN",
+                     "TASKCTL_PASSWORD", "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+                     "HUAWEICLOUD_SDK_PROJECT_ID", "HUAWEICLOUD_SDK_IAM_ENDPOINT")
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -82,14 +82,21 @@ def test_help_and_version_do_not_import_heavy_modules(args: list[str]) -> None:
     assert not [m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY]
 
 
-@pytest.mark.parametrize("args, env", [(["eo", "get", "--help"], {}), ([], _complete("taskctl eo g"))])
-def test_one_group_is_built_without_the_others(args: list[str], env: dict[str, str]) -> None:
-    """The root builds a command group when it is looked up (cli.app.LazyGroup): a command of one provider
-    neither imports nor builds the profile and auth groups."""
+GROUP_MODULES = {"taskctl.cli.provider", "taskctl.cli.profile", "taskctl.cli.auth"}
+
+
+@pytest.mark.parametrize("args, env, declared", [
+    (["eo", "get", "--help"], {}, {"taskctl.cli.provider"}),
+    ([], _complete("taskctl eo g"), {"taskctl.cli.provider"}),
+    (["--help"], {}, set()),
+    ([], _complete("taskctl "), set()),
+])
+def test_only_the_group_used_is_declared(args: list[str], env: dict[str, str], declared: set[str]) -> None:
+    """The root declares a command group when it is looked up (cli.app.LazyGroup): a command of one provider
+    neither imports nor builds the profile and auth groups, and listing the groups declares none of them."""
     out, modules = _run(args, env)
     assert out.strip()
-    assert "taskctl.cli.provider" in modules
-    assert not {"taskctl.cli.profile", "taskctl.cli.auth"} & set(modules)
+    assert GROUP_MODULES & set(modules) == declared
 
 
 def test_a_mistyped_command_is_still_matched_against_every_group() -> None:

@@ -6,8 +6,9 @@ import gc
 import os
 import signal
 import sys
-from collections.abc import Callable
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -18,38 +19,63 @@ from taskctl.cli.boundary import _interrupted, new_context
 from taskctl.cli.options import ConfigOpt, DebugOpt
 from taskctl.output_streams import settle, standard_stream
 
-GroupBuilder = Callable[[], typer.Typer]
+
+class Group(NamedTuple):
+    """A command group of the root: its one-line help, and how to declare it (import its module, build it)."""
+
+    help: str
+    build: Callable[[], typer.Typer]
 
 
 class LazyGroup(TyperGroup):
     """The root group: a command group is declared (its module imported, its click commands built) the first time
     it is looked up, so `taskctl PROVIDER get` builds neither `profile`, `auth` nor the other providers (about 10 ms
-    of Typer's work per run); `--help` and TAB on the root look every group up, and see them all."""
+    of Typer's work per run). Listing the groups (`--help`, TAB after `taskctl`) needs only their names and help:
+    stand-ins give those without declaring anything."""
 
-    builders: dict[str, GroupBuilder] = {}  # noqa: RUF012 - set once per app, on the subclass build_app makes
+    groups: dict[str, Group] = {}  # noqa: RUF012 - set once per app, on the subclass build_app makes
 
     def list_commands(self, ctx: Any) -> list[str]:
         # As Typer lists them: the root's own commands (sandbox), then the groups.
-        return [*(name for name in super().list_commands(ctx) if name not in self.builders), *self.builders]
+        return [*(name for name in super().list_commands(ctx) if name not in self.groups), *self.groups]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in self.commands and cmd_name in self.builders:
-            group = typer.main.get_group(self.builders[cmd_name]())
-            group.name = cmd_name
+        if cmd_name not in self.commands and cmd_name in self.groups:
+            group = typer.main.get_group(self.groups[cmd_name].build())
+            group.name, group.help = cmd_name, self.groups[cmd_name].help
             self.add_command(group)
         return super().get_command(ctx, cmd_name)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        if args and args[0] not in self.commands and args[0] not in self.builders:
-            for name in self.builders:  # a typo: "Did you mean ...?" compares it with every command's name
+        if args and args[0] not in self.commands and args[0] not in self.groups:
+            for name in self.groups:  # a typo: "Did you mean ...?" compares it with every command's name
                 self.get_command(ctx, name)
         return super().resolve_command(ctx, args)
 
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        with self._stand_ins():
+            super().format_commands(ctx, formatter)
 
-def group_builders() -> dict[str, GroupBuilder]:
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        with self._stand_ins():
+            return super().shell_complete(ctx, incomplete)
+
+    @contextmanager
+    def _stand_ins(self) -> Iterator[None]:
+        """While the groups are listed: each group not declared yet is a bare group with its name and help."""
+        declared = self.commands
+        stand_ins = {name: TyperGroup(name=name, help=group.help) for name, group in self.groups.items()}
+        self.commands = {**stand_ins, **declared}
+        try:
+            yield
+        finally:
+            self.commands = declared
+
+
+def command_groups() -> dict[str, Group]:
     """The command groups in the order `--help` lists them: one per registered provider, then profile and auth."""
 
-    def provider_group(name: str) -> GroupBuilder:
+    def provider_group(name: str) -> Callable[[], typer.Typer]:
         def build() -> typer.Typer:
             from taskctl.cli.provider import provider_app
 
@@ -67,8 +93,9 @@ def group_builders() -> dict[str, GroupBuilder]:
 
         return auth.app
 
-    return {**{spec.name: provider_group(spec.name) for spec in providers.specs()},
-            "profile": profile_group, "auth": auth_group}
+    return {**{spec.name: Group(spec.summary, provider_group(spec.name)) for spec in providers.specs()},
+            "profile": Group("List and inspect profiles.", profile_group),
+            "auth": Group("Store, remove and check the secrets of profiles (in the keyring).", auth_group)}
 
 
 def build_app() -> typer.Typer:
@@ -81,7 +108,7 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,  # never a rich traceback with locals (they would hold secrets)
         context_settings={"help_option_names": ["-h", "--help"]},
         rich_markup_mode=None,
-        cls=type("TaskctlGroup", (LazyGroup,), {"builders": group_builders()}),
+        cls=type("TaskctlGroup", (LazyGroup,), {"groups": command_groups()}),
     )
     root_app.command("sandbox")(sandbox.sandbox)
     root_app.callback()(root)

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from taskctl.context import AppContext
     from taskctl.errors import ExitCode
 
-app = typer.Typer(help="Store, remove and check the secrets of profiles (in the keyring).", no_args_is_help=True,
-                  rich_markup_mode=None)  # built on its own (cli.app.LazyGroup): plain help, as the root
+# Its help is the root's (cli.app.command_groups). Built on its own (cli.app.LazyGroup): plain help, as the root.
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 NameArg = typer.Argument(..., metavar="NAME", autocompletion=complete_profile, help="Profile name.")
 
 

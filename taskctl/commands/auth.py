@@ -88,6 +88,7 @@ def run_login(app: AppContext, options: LoginOptions) -> ExitCode:
     except KeyringUnavailable as exc:
         raise _keyring_error("store", profile, exc) from None
     app.stderr.write(f"taskctl: stored the {label} of '{name}' in {backend.label}\n")
+    _forget_session(app, profile)  # a token got with the old password is not this password's
     shadow = f"${TOKEN_ENV}" if kind == "token" and app.environ.get(TOKEN_ENV) else (
         f"the `token:` in {profile.source}" if kind == "token" and profile.token else None)
     if shadow:
@@ -114,6 +115,7 @@ def run_logout(app: AppContext, options: LogoutOptions) -> ExitCode:
     profile = _profile(app, name)
     kind = secret_kind(profile)
     secrets = app.secrets
+    _forget_session(app, profile)  # first: it may live in a file where there is no keyring
     try:
         removed = secrets.keyring_delete(keyring_user(name, kind))
         backend = secrets.backend()
@@ -123,6 +125,30 @@ def run_logout(app: AppContext, options: LogoutOptions) -> ExitCode:
     message = f"removed the {label} of '{name}' from" if removed else f"no {label} of '{name}' stored in"
     app.stderr.write(f"taskctl: {message} {backend.label}\n")
     return ExitCode.OK
+
+
+def _forget_session(app: AppContext, profile: Profile) -> None:
+    """The session token got with the profile's secret goes too (keyring or cache file)."""
+    from taskctl.providers.base import session_tokens
+
+    tokens = session_tokens(profile)
+    if tokens is not None and tokens.forget(profile, app.environ):
+        app.stderr.write(f"taskctl: removed the kept session token of '{profile.name}'\n")
+
+
+def _session_lines(app: AppContext, profiles: list[Profile]) -> list[str]:
+    """`session token of 'p': expires 2026-12-08 16:18 UTC (in 23h 59m)` for each profile that keeps one."""
+    from taskctl.providers.base import session_tokens
+    from taskctl.render.humanize import age
+
+    lines = []
+    for profile in profiles:
+        tokens = session_tokens(profile)
+        expires = tokens.expiry(profile, app.environ) if tokens is not None else None
+        if expires is not None:
+            lines.append(f"session token of '{profile.name}': expires {expires:%Y-%m-%d %H:%M} UTC "
+                         f"({age(app.now() - expires)})")
+    return lines
 
 
 def run_status(app: AppContext, options: StatusOptions) -> ExitCode:
@@ -148,6 +174,8 @@ def run_status(app: AppContext, options: StatusOptions) -> ExitCode:
     if app.profiles.profiles:
         print_records(app.stdout_console(), ("PROFILE", "PROVIDER", "KIND", "SECRET", "FROM"), rows)
         app.stdout.write(f"file: {inert(str(app.profiles.path))}\n")
+        for line in _session_lines(app, list(app.profiles.profiles.values())):
+            app.stdout.write(inert(line) + "\n")
     else:
         app.stdout.write(f"no profiles in {inert(str(app.profiles.path))}\n")
     app.stdout.write(inert(keyring_line) + "\n")

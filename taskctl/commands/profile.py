@@ -83,7 +83,7 @@ def _value_rows(profile: Profile) -> list[tuple[str, str, str]]:
             ("provider", f"all ({every})" if profile.builtin_sandbox else profile.provider,
              profile.origin("provider")),
             ("endpoint", profile.endpoint or "(loopback port chosen at run time)", profile.origin("endpoint"))]
-    optional = {"default": profile.default, **profile.settings,
+    optional = {"default": profile.default, "auth": profile.auth, **profile.settings,
                 "allow_http": profile.allow_http, "ca_bundle": profile.ca_bundle, "tls_verify": profile.tls_verify,
                 "timeout": f"connect {profile.timeouts.connect:g} s, read {profile.timeouts.read:g} s, "
                            f"total {profile.timeouts.deadline:g} s",

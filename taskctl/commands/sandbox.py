@@ -63,6 +63,11 @@ def profile_snippet(running: object) -> str:
                   f"    endpoint: {running.endpoint(provider)}",  # type: ignore[attr-defined]
                   f"    token: {SANDBOX_TOKEN}"]
         lines += [f"    {key}: {value}" for key, value in providers.get(provider).sandbox_settings.items()]
+        for suffix, (comment, keys) in providers.get(provider).sandbox_profiles.items():
+            lines += [f"  local-{provider}-{suffix}:  # {comment}", f"    provider: {provider}",
+                      f"    endpoint: {running.endpoint(provider)}"]  # type: ignore[attr-defined]
+            base_url = running.base_url  # type: ignore[attr-defined]
+            lines += [f"    {key}: {value.replace('{base_url}', base_url)}" for key, value in keys.items()]
     example = providers.get(names[0]).help.example.replace("--profile sandbox", f"--profile local-{names[0]}")
     lines.append(f"# then: {example} --config FILE")
     return "\n".join(lines) + "\n"

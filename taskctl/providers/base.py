@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 from taskctl import jsonio
 from taskctl.config import Profile
@@ -16,6 +16,8 @@ from taskctl.providers.spec import FetchOptions
 from taskctl.secrets import Secret
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import requests
 
 
@@ -78,6 +80,31 @@ class ProviderModule(Protocol):
 
     def make_fetcher(self, profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions,
                      environ: Mapping[str, str]) -> Fetcher: ...
+
+
+class SessionTokens(Protocol):
+    """The module a provider names in ``ProviderSpec.sessions``: its kept session token, for `auth`."""
+
+    def forget(self, profile: Profile, environ: Mapping[str, str]) -> bool:
+        """Remove the kept token; False when there was none."""
+        ...
+
+    def expiry(self, profile: Profile, environ: Mapping[str, str]) -> datetime | None:
+        """When the kept token expires; None when none is kept (or it is due)."""
+        ...
+
+
+def session_tokens(profile: Profile) -> SessionTokens | None:
+    """The provider's kept session tokens, when it keeps any for profiles like this one."""
+    import importlib
+
+    from taskctl import providers
+    from taskctl.providers.spec import SecretKind
+
+    spec = providers.get(profile.provider)
+    if not spec.sessions or spec.secret_kind(profile.settings, profile.auth) is not SecretKind.PASSWORD:
+        return None
+    return cast("SessionTokens", importlib.import_module(spec.sessions))
 
 
 MAX_JSON_DEPTH = 100  # no API answer nests deeper; renderers recurse, so deeper input must stop here

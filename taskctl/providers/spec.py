@@ -17,10 +17,11 @@ class SecretKind(StrEnum):
 
     TOKEN = "token"
     SECRET_KEY = "secret_key"
+    PASSWORD = "password"  # a login password the provider trades for a session token (``auth: password``)
 
     @property
     def label(self) -> str:
-        return "secret key" if self is SecretKind.SECRET_KEY else "token"
+        return self.value.replace("_", " ")
 
 
 class ProfileKey(NamedTuple):
@@ -32,6 +33,20 @@ class ProfileKey(NamedTuple):
     default: Any = None
     convert: Callable[[Any], Any] | None = None
     check: Callable[[Any], tuple[str, str] | None] | None = None
+
+
+class EndpointFrom(NamedTuple):
+    """A profile key that implies the endpoint when ``endpoint`` is not set (an explicit endpoint wins).
+    ``check`` returns a problem and a hint when the key's value implies no endpoint (a value taskctl does not know)."""
+
+    key: str
+    url: Callable[[Any], str]
+    check: Callable[[Any], tuple[str, str] | None] | None = None
+
+
+ProfileCheck = Callable[[Mapping[str, Any], "str | None"], "tuple[str, str, str | None] | None"]
+"""A check of a whole profile (its provider settings and its ``auth``): None, or the key at fault, the problem and
+a hint."""
 
 
 class CliOption(NamedTuple):
@@ -83,13 +98,25 @@ class ProviderSpec(NamedTuple):
     signing_key: str | None = None  # a profile key whose presence makes the secret a secret key (AK/SK)
     sandbox_settings: Mapping[str, str] = MappingProxyType({})  # keys of the built-in sandbox profile
     sandbox_mounts: tuple[str, ...] = ()  # first path segments its emulator serves beside /<name>
+    sandbox_profiles: Mapping[str, tuple[str, Mapping[str, str]]] = MappingProxyType({})  # more profiles for
+    # `taskctl sandbox` to print, without a token: "local-<name>-<key>" -> (a comment, its keys); "{base_url}" in
+    # a value is the sandbox's
     downloads: bool = False  # its fetcher offers the files of a task (taskctl.providers.files.FileSource)
+    endpoint_from: EndpointFrom | None = None  # a key that stands for the endpoint
+    check_profile: ProfileCheck | None = None  # rules across keys (one key requires another)
+    auth_methods: frozenset[str] = frozenset()  # values of a profile's `auth:` (SecretKind values)
+    env_secret: str = ""  # "module:function" (environ, profile) -> Secret | None: credentials of the provider's
+    # own tools in the environment, tried after taskctl's own ($TASKCTL_*, the file, the keyring)
+    sessions: str = ""  # module of a provider that trades the secret for a kept session token: forget(profile,
+    # environ) -> bool and expiry(profile, environ) -> datetime | None (taskctl.providers.base.SessionTokens)
     lists: bool = False  # its fetcher lists tasks (taskctl.providers.base.Lister); its client has parse_list_types
 
     def key(self, name: str) -> ProfileKey | None:
         return next((key for key in self.profile_keys if key.name == name), None)
 
-    def secret_kind(self, settings: Mapping[str, Any]) -> SecretKind:
+    def secret_kind(self, settings: Mapping[str, Any], auth: str | None = None) -> SecretKind:
+        if auth in self.auth_methods:
+            return SecretKind(auth)
         return SecretKind.SECRET_KEY if self.signing_key and settings.get(self.signing_key) else SecretKind.TOKEN
 
     def secret_header_names(self, settings: Mapping[str, Any]) -> frozenset[str]:

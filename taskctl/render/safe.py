@@ -63,12 +63,11 @@ def shorten_url(url: str, limit: int = 36) -> str:
 
 
 def link_target(url: str) -> str | None:
-    """The URL itself when it is safe to make a terminal hyperlink of: http(s), and nothing but the characters
-    RFC 3986 allows in a URL, or non-ASCII text (so no control character, no space, and none of the
+    """The URL itself when it is safe to make a terminal hyperlink of: http(s) with a host, and nothing but the
+    characters RFC 3986 allows in a URL, or non-ASCII text (so no control character, no space, and none of the
     ``^[`` or ``<U+202E>`` that ``inert`` shows a control as)."""
-    # "HTTP:" alone has the scheme http: a link needs "http(s)://" as written and a host.
-    if (url.startswith(("http://", "https://")) and urlsplit(url).netloc and not _NOT_URL_CHARACTERS.search(url)
-            and not _UNSAFE.search(url)):
+    if url.startswith(("http://", "https://")) and urlsplit(url).netloc and not _NOT_URL_CHARACTERS.search(url) \
+            and not _UNSAFE.search(url):
         return url
     return None
 

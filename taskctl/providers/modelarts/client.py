@@ -5,25 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from taskctl.config import Profile
-from taskctl.errors import ResponseError, TaskctlError, UsageError
+from taskctl.errors import ConfigError, ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, dumps, json_type
 from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
-from taskctl.providers.base import (
-    ListPage,
-    ListQuery,
-    decode_json,
-    mapped_error,
-    parse_opaque_id,
-    required_option,
-)
+from taskctl.providers.base import ListPage, ListQuery, decode_json, mapped_error, parse_opaque_id
 from taskctl.providers.modelarts import ModelArtsOptions
 from taskctl.providers.spec import SecretKind
 from taskctl.secrets import Secret
+
+if TYPE_CHECKING:
+    from taskctl.providers.modelarts.session import IamSession
 
 NAME = "modelarts"
 ERROR_RULES = "taskctl.providers.modelarts.errors"  # its rows of the error table (loaded on a failure)
@@ -61,14 +57,80 @@ def parse_list_types(values: Sequence[str]) -> tuple[str, ...]:
 
 def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: ModelArtsOptions,
                  environ: Mapping[str, str]) -> ModelArtsFetcher:
-    project_id = required_option(options.project_id, "project_id", flag="--project-id", what="a project id",
-                                 profile=profile)
-    if project_id in (".", "..") or not project_id.isprintable():
-        raise UsageError(f"invalid project id {project_id!r}", "project ids look like 0a1b2c3d4e5f...")
-    security_token = environ.get(SECURITY_TOKEN_ENV) or None
+    from taskctl.providers.modelarts import credentials
+
+    sdk = credentials.from_sdk(secret)
+    security_token = environ.get(SECURITY_TOKEN_ENV) or (environ.get(credentials.SDK_SECURITY_TOKEN) if sdk
+                                                         else None) or None
     if security_token:
         client.redact.add(security_token)
-    return ModelArtsFetcher(profile, secret, client, project_id, security_token)
+    fetcher = ModelArtsFetcher(profile, secret, client, "", security_token,
+                               credentials.access_key(profile, secret, environ))
+    if secret.kind is SecretKind.PASSWORD:
+        fetcher.session = _password_session(profile, secret, client, environ)
+    given = options.project_id if options.project_id is not None else (
+        profile.settings.get("project_id") or environ.get(credentials.SDK_PROJECT_ID) or None)
+    fetcher.project_id = _checked_project(given) if given is not None else _found_project(fetcher, environ)
+    return fetcher
+
+
+def _checked_project(project_id: str) -> str:
+    if not project_id:
+        raise UsageError("modelarts needs a project id (--project-id is empty)",
+                         "pass --project-id, or set `project_id:` or `region:` in the profile")
+    if project_id in (".", "..") or not project_id.isprintable():
+        raise UsageError(f"invalid project id {project_id!r}", "project ids look like 0a1b2c3d4e5f...")
+    return project_id
+
+
+def region(profile: Profile) -> str | None:
+    from taskctl.providers.modelarts.regions import region_of
+
+    named = profile.settings.get("region")
+    return str(named) if named else region_of(profile.endpoint)
+
+
+def iam_endpoint(profile: Profile, environ: Mapping[str, str], where: str | None) -> str | None:
+    """`iam_endpoint:`, else the SDK's $HUAWEICLOUD_SDK_IAM_ENDPOINT, else the region's IAM host."""
+    from taskctl.providers.modelarts import credentials, regions
+
+    named = profile.settings.get("iam_endpoint") or environ.get(credentials.SDK_IAM_ENDPOINT, "").rstrip("/")
+    return str(named) if named else regions.iam_endpoint(where) if where else None
+
+
+def _password_session(profile: Profile, secret: Secret, client: HttpClient,
+                      environ: Mapping[str, str]) -> IamSession:
+    from taskctl.providers.modelarts.session import IamSession, Scope, TokenStore
+
+    where = region(profile)
+    iam = iam_endpoint(profile, environ, where)
+    if where is None or iam is None:
+        raise ConfigError(f"profile '{profile.name}': `auth: password` needs `region:` (the project the IAM token "
+                          "is scoped to)", f"add `region:` to the profile in {profile.source}")
+    scope = Scope(iam, str(profile.settings.get("domain")), str(profile.settings.get("username")), where)
+    return IamSession(TokenStore(profile, environ), scope, secret.value, client)
+
+
+def _found_project(fetcher: ModelArtsFetcher, environ: Mapping[str, str]) -> str:
+    """The project of the profile's region: the password token's own, else looked up in IAM (and cached)."""
+    from taskctl.providers.modelarts.projects import lookup
+
+    if fetcher.session is not None:
+        fetcher.session.token()
+        if fetcher.session.project_id:
+            return fetcher.session.project_id
+    profile = fetcher.profile
+    where = region(profile)
+    iam = iam_endpoint(profile, environ, where)
+    if where is None or iam is None:
+        raise UsageError("modelarts needs a project id", f"pass --project-id, or set `project_id:` or `region:` in "
+                                                        f"profile '{profile.name}'")
+    from taskctl.providers.modelarts.regions import GLOBAL_IAM
+
+    derived = not profile.settings.get("iam_endpoint") and iam == iam_endpoint(profile, {}, where)
+    account = fetcher.access_key or f"profile {profile.name}"
+    return lookup(fetcher.client, environ, iam, account, where, token=fetcher.token_now(),
+                  sign=fetcher.signer() if fetcher.signs else None, fallback=GLOBAL_IAM if derived else None)
 
 
 def task_url(endpoint: str, project_id: str, task_id: str) -> str:
@@ -83,9 +145,11 @@ class ModelArtsFetcher:
     client: HttpClient
     project_id: str
     security_token: str | None = None
+    access_key: str | None = None  # None: not signing
+    session: IamSession | None = None  # `auth: password`: its IAM token
 
     def fetch(self, task_id: str) -> TaskResult:
-        body = self._get(task_url(self.profile.endpoint, self.project_id, task_id), f"modelarts task {task_id}")
+        body = self._body(task_url(self.profile.endpoint, self.project_id, task_id), f"modelarts task {task_id}")
         return TaskResult(raw=body, task=normalize(body, task_id))
 
     def pages(self, query: ListQuery) -> Iterator[ListPage]:
@@ -110,7 +174,7 @@ class ModelArtsFetcher:
         """``GET /v2/{project_id}/processor-tasks?...``: one page."""
         url = f"{self.profile.endpoint}/v2/{quote(self.project_id, safe='')}/processor-tasks?{urlencode(params)}"
         what = f"modelarts task list (offset {params.get('offset', '0')})"
-        body = self._get(url, what, shape="a page of tasks")
+        body = self._body(url, what, shape="a page of tasks")
         tasks = body.get("tasks")
         if tasks is None:
             tasks = []
@@ -121,9 +185,9 @@ class ModelArtsFetcher:
         results = tuple(TaskResult(raw=item, task=normalize(item, "")) for item in tasks)
         return ListPage(results, count if count is not None and count >= 0 else None, page_size)
 
-    def _get(self, url: str, what: str, shape: str = "a task object") -> dict[str, Any]:
-        response = self.client.request("GET", url, headers=self._auth_headers(url),
-                                       sign=self._signer() if self._signs else None)
+    def _body(self, url: str, what: str, shape: str = "a task object") -> dict[str, Any]:
+        """The JSON object of a successful answer, or the error the answer means."""
+        response = self.get(url)
         request_id = response.headers.get("X-Request-Id")
         body = decode_json(response, what, self.profile, rules=ERROR_RULES, request_id=request_id)
         if response.status_code == 404 and not _own_error(body):
@@ -136,21 +200,35 @@ class ModelArtsFetcher:
             return body
         raise _error(what, response.status_code, body, request_id, self.profile)
 
+    def get(self, url: str):  # type: ignore[no-untyped-def]
+        """GET with the profile's credentials (token, password session or signature): every ModelArts request
+        (a task, a page of the list) goes through here. A password session's token refused with 401 (expired,
+        revoked) is replaced once and the request sent again."""
+        token = self.token_now()
+        response = self._send(url, token)
+        if response.status_code == 401 and self.session is not None and token is not None:
+            response = self._send(url, self.session.renew(token))
+        return response
+
+    def _send(self, url: str, token: str | None):  # type: ignore[no-untyped-def]
+        headers = {"Accept": "application/json"} | ({"X-Auth-Token": token} if token else {})
+        return self.client.request("GET", url, headers=headers, sign=self.signer() if self.signs else None)
+
     @property
-    def _signs(self) -> bool:
-        return bool(self.profile.settings.get("access_key")) and self.secret.kind is SecretKind.SECRET_KEY
+    def signs(self) -> bool:
+        return self.access_key is not None and self.secret.kind is SecretKind.SECRET_KEY
 
-    def _auth_headers(self, url: str) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
-        if not self._signs:
-            headers["X-Auth-Token"] = self.secret.value
-        return headers
+    def token_now(self) -> str | None:
+        """The X-Auth-Token to send (None when signing)."""
+        if self.signs:
+            return None
+        return self.session.token() if self.session is not None else self.secret.value
 
-    def _signer(self):  # type: ignore[no-untyped-def]
+    def signer(self):  # type: ignore[no-untyped-def]
         """Signs each request as it is sent (again after a same-origin redirect: the path is signed)."""
         from taskctl.providers.modelarts.signing import sign_request
 
-        access_key = self.profile.settings.get("access_key") or ""
+        access_key = self.access_key or ""
         secret_key, token = self.secret.value, self.security_token
 
         def sign(method: str, url: str, headers: dict[str, str], body: bytes) -> dict[str, str]:

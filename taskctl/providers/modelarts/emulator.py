@@ -8,7 +8,9 @@ percent-encoded and are decoded (UTF-8) before lookup: ``task%20%C3%BC%201`` is 
 
 Authentication, either of:
 
-* ``X-Auth-Token: sandbox-token`` (``SANDBOX_TOKEN``); when this header is present it alone decides;
+* ``X-Auth-Token: sandbox-token`` (``SANDBOX_TOKEN``), or a token the sandbox's IAM (``/iam``, see
+  ``iam_emulator``) issued and that has not expired (an expired one: 401 ``APIGW.0301`` "The token must be
+  updated."); when this header is present it alone decides;
 * AK/SK signing (``Authorization: SDK-HMAC-SHA256 Access=..., SignedHeaders=..., Signature=...`` plus
   ``X-Sdk-Date``), checked by ``taskctl.providers.signing.verify_request`` against the request target
   as received (``/modelarts/v2/...``, query included), its headers and body, within 15 minutes of the
@@ -99,10 +101,11 @@ from taskctl.providers.modelarts import (
     SANDBOX_TEMP_ACCESS_KEY,
 )
 from taskctl.providers.modelarts.catalogue import catalogue_tasks
+from taskctl.providers.modelarts.iam_emulator import IamApi
 from taskctl.providers.modelarts.seeds import DOC_TASK_ID, FILE_SEEDS, advancing, advancing_fail, seed_tasks
 from taskctl.sandbox import SANDBOX_TOKEN
 from taskctl.sandbox.seeds import SeedBook, gateway_faults
-from taskctl.sandbox.server import Request, Response, Route, json_object, json_response
+from taskctl.sandbox.server import Mount, Request, Response, Route, json_object, json_response
 
 DETAIL_PATH = "/v2/{project_id}/processor-tasks/{task_id}"
 LIST_PATH = "/v2/{project_id}/processor-tasks"
@@ -173,11 +176,15 @@ def _access_key(authorization: str) -> str | None:
     return None
 
 
-def authenticate(request: Request) -> Response | None:
-    """None when the request carries a valid token or AK/SK signature, else the 401 answer."""
+def authenticate(request: Request, iam: IamApi | None = None) -> Response | None:
+    """None when the request carries a valid token (``SANDBOX_TOKEN`` or one ``iam`` issued) or AK/SK signature,
+    else the 401 answer (an expired IAM token: ``APIGW.0301``, as Huawei's API gateway answers)."""
     token = request.header("X-Auth-Token")
     if token is not None:
-        return None if token == SANDBOX_TOKEN else auth_failed("invalid X-Auth-Token")
+        state = "valid" if token == SANDBOX_TOKEN else iam.token_state(token) if iam else "unknown"
+        if state == "expired":
+            return error(401, "APIGW.0301", "The token must be updated.")
+        return None if state == "valid" else auth_failed("invalid X-Auth-Token")
     authorization = request.header("Authorization")
     if authorization is None:
         return error(401, "ModelArts.0101", "Missing authentication: X-Auth-Token or AK/SK signature required.")
@@ -209,6 +216,11 @@ class ModelArtsApi:
         self._listed = list(seeds)  # every task; the faults below are not tasks
         seeds.update(_faults())
         self._seeds: SeedBook[str, ModelArtsResult] = SeedBook(seeds)
+        self.iam = IamApi(SECRET_KEYS.get)
+
+    def extra_mounts(self) -> dict[str, Mount]:
+        """``/iam``, on the sandbox root: the IAM that issues the tokens this ModelArts accepts."""
+        return {"iam": self.iam}
 
     def routes(self) -> list[Route]:
         """The detail and the list (relative to ``/modelarts``)."""
@@ -233,7 +245,7 @@ class ModelArtsApi:
         return response._replace(headers=(*response.headers, ("X-Request-Id", os.urandom(16).hex())))
 
     def _refused(self, request: Request) -> Response | None:
-        refused = authenticate(request)
+        refused = authenticate(request, self.iam)
         if refused is not None:
             return refused
         project_id = unquote(request.params["project_id"])
