@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from taskctl.http import HttpClient, Redactor
+    from taskctl.model import TaskResult
     from taskctl.providers.base import Fetcher, FetchOptions
     from taskctl.sandbox import RunningSandbox
 
@@ -153,6 +154,14 @@ class AppContext:
             for message in store.warnings:
                 self.warn(message)
             store.warnings.clear()
+
+    def remember(self, provider: str, profile: str, results: Iterable[TaskResult]) -> None:
+        """Keep the tasks seen for completion (``taskctl.history``: best effort, never raises)."""
+        from taskctl.history import remember
+
+        remember(self.environ, provider, profile,
+                 [(result.task.task_id, self.redact(result.task.name), result.task.state.value)
+                  for result in results if result.task.task_id], now=self.now().timestamp())
 
     # --- connections -------------------------------------------------------------------------------
     def http_client(self, profile: Profile, *, credentials: bool = True) -> HttpClient:

@@ -84,6 +84,8 @@ class Task:
     started: datetime | None = None
     ended: datetime | None = None
     duration_seconds: float | None = None
+    # What a listing shows of this provider's tasks beside id, name, type, state and created (e.g. the creator).
+    list_columns: tuple[Field, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -143,19 +143,20 @@ def run_get_command(ctx: typer.Context, provider: str, task_ids: list[str], *, p
     run_command(ctx, action, config=config, debug=debug)
 
 
-def run_watch_command(ctx: typer.Context, provider: str, task_id: str, *, profile: str | None, output: str | None,
-                      as_json: bool, options: FetchOptions, interval: float, timeout: float | None,
-                      config: Path | None, debug: bool, jq: str | None = None) -> None:
+def run_watch_command(ctx: typer.Context, provider: str, task_ids: list[str], *, profile: str | None,
+                      output: str | None, as_json: bool, options: FetchOptions, interval: float,
+                      timeout: float | None, fail_fast: bool, config: Path | None, debug: bool,
+                      jq: str | None = None) -> None:
     """What every `PROVIDER watch` does once its own options are parsed."""
 
     def action(app: AppContext) -> ExitCode:
-        from taskctl import providers
         from taskctl.cli.options import OutputFormat, output_format
+        from taskctl.commands.get import parse_task_ids
         from taskctl.commands.watch import WatchOptions, WatchPolicy, run
 
         fmt = output_format(OutputFormat(output) if output else None, as_json, jq)
         policy = WatchPolicy(interval=interval, timeout=timeout)
-        return run(app, WatchOptions(provider, providers.load(provider).parse_task_id(task_id), profile, fmt, policy,
-                                     options, jq))
+        return run(app, WatchOptions(provider, parse_task_ids(provider, task_ids), profile, fmt, policy, options,
+                                     fail_fast, jq))
 
     run_command(ctx, action, config=config, debug=debug)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from taskctl.cli.complete import complete_profile
+from taskctl.cli.complete import complete_profile, complete_task_id
 from taskctl.render.formats import Format
 
 OutputFormat = Format  # the formats taskctl.render knows (one enum for the CLI, commands and renderers)
@@ -31,7 +31,11 @@ ConfigOpt = Annotated[Path | None, typer.Option(
     help="Profiles file (default: $TASKCTL_CONFIG, else $XDG_CONFIG_HOME/taskctl/profiles.yaml).")]
 DebugOpt = Annotated[bool, typer.Option(
     "--debug", help="Trace HTTP requests and responses on stderr (secrets redacted); show tracebacks.")]
-TaskIdArg = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task to watch.", show_default=False)]
+WatchIdsArg = Annotated[list[str], typer.Argument(
+    metavar="TASK_ID...", help="The tasks to watch (several: a live table, polled together).", show_default=False,
+    autocompletion=complete_task_id)]
+FailFastOpt = Annotated[bool, typer.Option(
+    "--fail-fast", help="With several tasks: stop at the first that ends badly (exit 7).")]
 DEFAULT_INTERVAL = 5.0  # taskctl.watch.DEFAULT_INTERVAL (not imported here: --help stays light)
 IntervalOpt = Annotated[float, typer.Option(
     "--interval", metavar="SECONDS",
@@ -41,7 +45,7 @@ TimeoutOpt = Annotated[float | None, typer.Option(
     help="Give up after this many seconds (exit 8, the last task seen printed); 0 checks once. "
          "Default: wait until the task ends.", show_default=False)]
 DownloadTaskArg = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task whose files to download.",
-                                                show_default=False)]
+                                                show_default=False, autocompletion=complete_task_id)]
 DestOpt = Annotated[str | None, typer.Option(
     "--dest", metavar="PATH", show_default=False,
     help="An existing folder (the file is named as the server suggests) or the file to write. "
@@ -56,7 +60,7 @@ WaitTimeoutOpt = Annotated[float | None, typer.Option(
     help="With --wait: give up after this many seconds (exit 8, nothing downloaded). "
          "Default: wait until the task ends.")]
 TaskIdsArg = Annotated[list[str], typer.Argument(metavar="TASK_ID...", help="One or more task ids.",
-                                                 show_default=False)]
+                                                 show_default=False, autocompletion=complete_task_id)]
 
 
 def output_format(output: Format | None, as_json: bool, jq: str | None = None) -> Format:
@@ -72,3 +76,17 @@ def output_format(output: Format | None, as_json: bool, jq: str | None = None) -
 
         jq_filter(fmt, jq)
     return fmt
+
+
+StateOpt = Annotated[list[str] | None, typer.Option(
+    "--state", "-s", metavar="STATE", show_default=False,
+    help="Only tasks in these states (repeatable or comma-separated): pending, running, succeeded, partial, "
+         "failed, canceled, unknown.")]
+TypeOpt = Annotated[list[str] | None, typer.Option(
+    "--type", "-t", metavar="TYPE", show_default=False,
+    help="Only tasks of these types (repeatable or comma-separated; see above).")]
+NameOpt = Annotated[str | None, typer.Option(
+    "--name", metavar="TEXT", show_default=False, help="The service's search in task names.")]
+LimitOpt = Annotated[int | None, typer.Option(
+    "--limit", "-L", metavar="N", show_default=False, help="Show at most N tasks (default: 20).")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Show every task, following every page.")]

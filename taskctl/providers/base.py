@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 from taskctl import jsonio
 from taskctl.config import Profile
 from taskctl.errors import TaskctlError, UsageError
 from taskctl.http import HttpClient
-from taskctl.model import TaskResult
+from taskctl.model import State, TaskResult
 from taskctl.providers.spec import FetchOptions
 from taskctl.secrets import Secret
 
@@ -34,6 +34,41 @@ def required_option(given: str | None, key: str, *, flag: str, what: str, profil
 
 class Fetcher(Protocol):
     def fetch(self, task_id: str) -> TaskResult: ...
+
+
+class ListQuery(NamedTuple):
+    """What `list` asks for: normalized states (empty: any), the provider's task types as its
+    ``parse_list_types`` gave them (empty: any), the service's keyword search, and how many tasks a page should
+    hold (the provider clamps it to what its API allows)."""
+
+    states: frozenset[State] = frozenset()
+    types: tuple[str, ...] = ()
+    name: str | None = None
+    page_size: int = 50
+
+
+class ListPage(NamedTuple):
+    """One page of a listing as the service sent it: every item (none filtered out), the matching total it
+    reports (None: it did not say, or said nonsense), the page size it applied, and whether it called this page
+    the last."""
+
+    results: tuple[TaskResult, ...]
+    total: int | None
+    page_size: int
+    last: bool = False
+
+
+class Lister(Protocol):
+    """A fetcher that can also list tasks (a provider whose spec says ``lists``)."""
+
+    def pages(self, query: ListQuery) -> Iterator[ListPage]:
+        """The pages of the listing, newest tasks first, requested one at a time as they are asked for (the caller
+        decides when to stop; the iterator may go on forever)."""
+        ...
+
+    def accepts(self, query: ListQuery, result: TaskResult) -> bool:
+        """Whether a listed task matches what the service could not filter on (states aside: the caller checks)."""
+        ...
 
 
 class ProviderModule(Protocol):

@@ -75,6 +75,7 @@ class CommandHelp(NamedTuple):
     get: str
     watch: str
     download: str = ""
+    list: str = ""
 
     @property
     def example(self) -> str:
@@ -108,6 +109,7 @@ class ProviderSpec(NamedTuple):
     # own tools in the environment, tried after taskctl's own ($TASKCTL_*, the file, the keyring)
     sessions: str = ""  # module of a provider that trades the secret for a kept session token: forget(profile,
     # environ) -> bool and expiry(profile, environ) -> datetime | None (taskctl.providers.base.SessionTokens)
+    lists: bool = False  # its fetcher lists tasks (taskctl.providers.base.Lister); its client has parse_list_types
 
     def key(self, name: str) -> ProfileKey | None:
         return next((key for key in self.profile_keys if key.name == name), None)

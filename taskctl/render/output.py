@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from taskctl.model import TaskResult
@@ -44,6 +44,18 @@ class Output:
         self.stream.write(text)
         self.stream.flush()
         self._count += 1
+
+    def write_list(self, results: Sequence[TaskResult]) -> None:
+        """The tasks of a listing: in the table format one table with a row per task; in every other format
+        each task as ``write`` writes it (so a listing speaks every format `get` does)."""
+        if self.fmt is not Format.table:
+            for result in results:
+                self.write(result)
+            return
+        from taskctl.render.listing import render_rows
+
+        self.stream.write(render_rows(results, self._page))
+        self.stream.flush()
 
 
 def jq_filter(fmt: Format, expression: str | None) -> JqFilter | None:

@@ -1,11 +1,13 @@
-"""`PROVIDER watch`: poll one task until it ends (or a timeout passes), then print it as `get` would.
+"""`PROVIDER watch`: poll one or more tasks until they end (or a timeout passes), then print them as `get` would.
 
-Three parts, imported one way only (``__init__`` → ``view`` → ``loop``):
+Parts, imported one way only (``__init__`` → ``many``/``board`` → ``view`` → ``loop``):
 
 * ``loop.py``: the polling loop and its data (policy, observer protocol, outcome), clock and sleep injected.
-* ``view.py``: what the watch shows on stderr while it waits (a live line on a terminal, change lines elsewhere).
-* here: the loop wired to an ``AppContext``: one connection (one keep-alive session) for every poll, the clock
-  and sleep of the context, the display on stderr, the final task on stdout and the verdict for the boundary.
+* ``view.py``: what the watch of one task shows on stderr while it waits (a live line on a terminal, change
+  lines elsewhere).
+* ``many.py`` and ``board.py``: several tasks at once (their schedule; a live table or change lines).
+* here: the loops wired to an ``AppContext``: one connection (one keep-alive session) for every poll, the clock
+  and sleep of the context, the display on stderr, the final tasks on stdout and the verdicts for the boundary.
 """
 
 from __future__ import annotations
@@ -30,27 +32,35 @@ __all__ = ["DEFAULT_INTERVAL", "WatchOptions", "WatchOutcome", "WatchPolicy", "o
 @dataclass(frozen=True)
 class WatchOptions:
     provider: str
-    task_id: str
+    task_ids: tuple[str, ...]
     profile: str | None
     output: str
     policy: WatchPolicy = field(default_factory=WatchPolicy)
     options: FetchOptions | None = None  # None: the provider's defaults
-    jq: str | None = None  # --jq: a jq expression the task's JSON document goes through
+    fail_fast: bool = False  # several tasks: stop at the first that ends badly
+    jq: str | None = None  # --jq: a jq expression each task's JSON document goes through
 
 
 def run(app: AppContext, options: WatchOptions) -> ExitCode:
     """Watch, then print the last task seen exactly as `get` would, and hand the verdict to ``app.report``."""
+    if len(options.task_ids) != 1:
+        from taskctl.commands.watch.many import run_several
+
+        return run_several(app, options)
     from taskctl.render.output import Output
 
+    task_id = options.task_ids[0]
     with app.connect(options.provider, options.profile, options.options) as connection:
         try:
-            outcome = watch_task(app, options.provider, options.task_id, connection.fetcher, options.policy)
+            outcome = watch_task(app, options.provider, task_id, connection.fetcher, options.policy)
         except TaskctlError as error:  # named as `get` names it
-            raise about(error, task_label(options.provider, options.task_id)) from None
+            raise about(error, task_label(options.provider, task_id)) from None
+        profile = connection.profile.name
     output = Output(options.output, app.stdout, app.stdout_console, redact=app.redact, now=app.now,
-                    profile=connection.profile.name, jq=options.jq)
+                    profile=profile, jq=options.jq)
     _print_task(output, outcome.result)
-    verdict = outcome_message(options.provider, options.task_id, outcome)
+    app.remember(options.provider, profile, [outcome.result])
+    verdict = outcome_message(options.provider, task_id, outcome)
     if verdict is not None:
         app.report(verdict)
     return outcome.exit_code

@@ -23,8 +23,13 @@ SPEC = ProviderSpec(
     emulator="taskctl.providers.eo.emulator:EoApi",
     help=CommandHelp(
         get="Show one or more EO tasks by id.\n\nExample: taskctl eo get 702 --profile sandbox",
-        watch="Wait for an EO task to end, then show it: exit 0 published, 7 failed, 8 --timeout passed.\n\n"
-              "Example: taskctl eo watch 710 --profile sandbox --interval 1"),
+        watch="Wait for one or more EO tasks to end, then show them: exit 0 published, 7 failed, 8 --timeout\n"
+              "passed.\n\nExample: taskctl eo watch 710 711 --profile sandbox --interval 1",
+        list="List EO tasks, newest first: --state and --type filter, --name searches.\n\n"
+             "Types: a number or a name (1 Imagery Fusion, 2 Imagery Mosaicking, 3 Clip, 4 Cloud Removal,\n"
+             "6 Band Merging, 7 NDVI, 8 EVI, 9 NDWI, 10 NDBI, 11 BAI).\n\n"
+             "Example: taskctl eo list --state running --type ndvi --profile sandbox"),
     profile_keys=(ProfileKey("auth_header", default="Authorization", check=_check_header_name),),
     secret_header_key="auth_header",
+    lists=True,
 )
