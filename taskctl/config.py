@@ -103,6 +103,14 @@ def default_config_path(environ: Mapping[str, str]) -> Path:
     return Path(base) / "taskctl" / "profiles.yaml"
 
 
+START_COMMAND = "taskctl profile add NAME --provider P --endpoint URL (or: taskctl profile example)"
+
+
+def article(word: str) -> str:
+    """`a` or `an` before a word: a provider's name is the one use."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 @dataclass
 class ProfileStore:
     """The profiles of one file, loaded on first use (parsed through ``profiles_cache`` when ``cache_dir`` is given)."""
@@ -125,7 +133,7 @@ class ProfileStore:
         except FileNotFoundError:
             if self.explicit:
                 raise ConfigError(f"profiles file {self.path} does not exist",
-                                  "check --config / $TASKCTL_CONFIG, or copy profiles.example.yaml") from None
+                                  f"check --config / $TASKCTL_CONFIG, or start it: {START_COMMAND}") from None
             return {}
         text = decode_profiles(data, str(self.path))
         try:
@@ -159,17 +167,23 @@ class ProfileStore:
         return names
 
     def get(self, name: str, provider: str) -> Profile:
+        if name == SANDBOX_PROFILE and not self.path.exists():  # needs no file, even one --config names
+            return sandbox_profile(provider)
         profile = self.profiles.get(name)
         if profile is None and name == SANDBOX_PROFILE:
             return sandbox_profile(provider)
         if profile is None:
             known = ", ".join(self.names(provider))
-            raise UsageError(f"unknown profile '{name}'", f"{provider} profiles: {known} (file: {self.path})")
+            raise UsageError(f"unknown profile '{name}'", f"{provider} profiles: {known} ({self.where()})")
         if profile.provider != provider:
-            article = "an" if profile.provider[0] in "aeiou" else "a"
-            raise UsageError(f"profile '{name}' is {article} {profile.provider} profile, not {provider}",
-                             f"pick a {provider} profile: {', '.join(self.names(provider))}")
+            raise UsageError(f"profile '{name}' is {article(profile.provider)} {profile.provider} profile, "
+                             f"not {provider}",
+                             f"pick {article(provider)} {provider} profile: {', '.join(self.names(provider))}")
         return profile
+
+    def where(self) -> str:
+        """The profiles file, for a message: `file: PATH`, or that there is none."""
+        return f"file: {self.path}" if self.path.exists() else f"no profiles file at {self.path}"
 
     def select(self, provider: str, requested: str | None, environ: Mapping[str, str]) -> Profile:
         """--profile, else $TASKCTL_PROFILE, else the provider's default, else its only profile."""
@@ -185,7 +199,7 @@ class ProfileStore:
         if not candidates:
             where = f"in {self.path}" if self.path.exists() else f"(no profiles file at {self.path})"
             raise ConfigError(f"no {provider} profile {where}",
-                              f"add one (provider, endpoint: see README 'Profiles' or profiles.example.yaml), "
+                              f"add one: taskctl profile add NAME --provider {provider} --endpoint URL; "
                               f"or try: --profile {SANDBOX_PROFILE}")
         names = ", ".join(p.name for p in (defaults or candidates))
         reason = "several are marked default" if defaults else "there are several"
@@ -559,7 +573,7 @@ def profiles_from_tree(tree: tuple[Any, int], source: str) -> dict[str, Profile]
         return {}
     if not isinstance(data, YamlMapping):
         raise ConfigError(f"{source}:{line}: expected a mapping with a `profiles:` key "
-                          f"at the top, got {_kind(data)}", "see profiles.example.yaml")
+                          f"at the top, got {_kind(data)}", "see the commented example: taskctl profile example")
     unknown_top = [k for k in data if k != "profiles"]
     if unknown_top:
         raise ConfigError(f"{source}:{data.key_lines.get(unknown_top[0], 1)}: unknown top-level key "
@@ -569,7 +583,8 @@ def profiles_from_tree(tree: tuple[Any, int], source: str) -> dict[str, Profile]
         return {}
     if not isinstance(entries, YamlMapping):
         raise ConfigError(f"{source}:{data.key_lines.get('profiles', 1)}: profiles: expected a mapping of profile "
-                          f"names to profiles, got {_kind(entries)}", "see profiles.example.yaml")
+                          f"names to profiles, got {_kind(entries)}",
+                          "see the commented example: taskctl profile example")
     profiles: dict[str, Profile] = {}
     for name, entry in entries.items():
         name_line = entries.key_lines.get(name, 1)

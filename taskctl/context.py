@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,11 +26,12 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from taskctl.http import HttpClient, Redactor
+    from taskctl.model import TaskResult
     from taskctl.providers.base import Fetcher, FetchOptions
     from taskctl.sandbox import RunningSandbox
 
 
-PIPE_WIDTH = 200
+PIPE_WIDTH = 10_000  # piped without $COLUMNS: nothing wraps (tables and trees are not expanded)
 
 ErrorReporter = Callable[["AppContext", TaskctlError], None]
 """Shows an error that does not end the command (one task of several, a watch's verdict): the CLI boundary's."""
@@ -60,6 +61,7 @@ class AppContext:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     config_path: Path | None = None
     debug: bool = False
+    profile_name: str | None = None  # --profile given before the provider (one given after it wins)
     stdin: TextIO | None = field(default_factory=lambda: sys.stdin)  # None: started with stdin closed
     clock: Callable[[], float] = time.monotonic  # seconds, for intervals and timeouts
     sleep: Callable[[float], None] = time.sleep
@@ -153,6 +155,14 @@ class AppContext:
                 self.warn(message)
             store.warnings.clear()
 
+    def remember(self, provider: str, profile: str, results: Iterable[TaskResult]) -> None:
+        """Keep the tasks seen for completion (``taskctl.history``: best effort, never raises)."""
+        from taskctl.history import remember
+
+        remember(self.environ, provider, profile,
+                 [(result.task.task_id, self.redact(result.task.name), result.task.state.value)
+                  for result in results if result.task.task_id], now=self.now().timestamp())
+
     # --- connections -------------------------------------------------------------------------------
     def http_client(self, profile: Profile, *, credentials: bool = True) -> HttpClient:
         """A client with the profile's policy: credentialed (its endpoint only), or anonymous, for the pre-signed
@@ -177,7 +187,7 @@ class AppContext:
         every request); starts the sandbox when asked."""
         from taskctl import providers
 
-        profile = self.profiles.select(provider, profile_name, self.environ)
+        profile = self.profiles.select(provider, profile_name or self.profile_name, self.environ)
         self.flush_config_warnings()
         secret = self.secrets.resolve(profile)
         self.redact.add(secret.value)

@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     TASK_FAILED = 7
     TIMEOUT = 8
     INTERRUPTED = 130
+    TERMINATED = 143  # SIGTERM (`kill`): 128 + 15, as a shell reports a command it ended
 
 
 class TaskctlError(Exception):

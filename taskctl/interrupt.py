@@ -17,18 +17,34 @@ from collections.abc import Iterator
 from taskctl import _exit_interrupted as exit_interrupted
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`) while a command runs: unwound like Ctrl-C (a live display erased, the cursor back, a
+    download's ``.part`` kept), then exit 143 instead of 130."""
+
+
 @contextlib.contextmanager
 def raising() -> Iterator[None]:
-    """Inside: SIGINT raises KeyboardInterrupt (for the command's own cleanup); outside: ``exit_interrupted``."""
-    ours = threading.current_thread() is threading.main_thread() and \
-        signal.getsignal(signal.SIGINT) is exit_interrupted
+    """Inside: SIGINT raises KeyboardInterrupt and SIGTERM ``Terminated`` (for the command's own cleanup);
+    outside: ``exit_interrupted`` for SIGINT, and the default for SIGTERM."""
+    main = threading.current_thread() is threading.main_thread()
+    ours = main and signal.getsignal(signal.SIGINT) is exit_interrupted
+    term = main and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     if ours:
         signal.signal(signal.SIGINT, _raise_once)
+    if term:
+        signal.signal(signal.SIGTERM, _terminate_once)
     try:
         yield
     finally:
         if ours:
             signal.signal(signal.SIGINT, exit_interrupted)
+        if term:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _terminate_once(_signum: int, _frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated
 
 
 def _raise_once(_signum: int, _frame: object) -> None:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 class State(StrEnum):
@@ -73,6 +76,16 @@ class Task:
     message: str | None = None
     # Notes shown beside top-level keys of the raw object in the tree view, e.g. {"status": "running"}.
     annotations: tuple[tuple[str, str], ...] = ()
+    # What `-o summary` shows besides the above (None: the service does not say).
+    status: Any = None  # the raw status value exactly as received
+    status_text: str | None = None  # the provider's name for that status (e.g. PROCESSING)
+    type_name: str | None = None  # the friendly type, when the service says which
+    created: datetime | None = None
+    started: datetime | None = None
+    ended: datetime | None = None
+    duration_seconds: float | None = None
+    # What a listing shows of this provider's tasks beside id, name, type, state and created (e.g. the creator).
+    list_columns: tuple[Field, ...] = ()
 
 
 @dataclass(frozen=True)

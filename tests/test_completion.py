@@ -13,7 +13,7 @@ from support import write_profiles
 
 ROOT = Path(__file__).resolve().parents[1]
 SHELLS = ("bash", "zsh", "fish")
-HEAVY = ("requests", "urllib3", "rich", "yaml", "keyring", "concurrent.futures")
+HEAVY = ("requests", "urllib3", "rich", "yaml", "keyring", "concurrent.futures", "jq")
 
 PROBE = """
 import json, sys

@@ -246,8 +246,8 @@ profiles:
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
     assert rows[0] == {"name": "eo-prod", "provider": "eo", "endpoint": "https://eo.example.com/api",
-                       "default": True, "builtin": False}
-    assert [r["provider"] for r in rows] == ["eo", "koodrive", "modelarts", None]
+                       "default": True, "builtin": False, "providers": ["eo"]}
+    assert [r["provider"] for r in rows] == ["eo", "koodrive", "modelarts", "all"]
     shown = cli("profile", "show", "drive")
     assert shown.exit_code == 0, shown.stderr
     assert "12345678901234567890" in shown.stdout  # a long numeric share id stays exact

@@ -80,6 +80,17 @@ def test_sandbox_command_serves_until_ctrl_c() -> None:
     assert "Traceback" not in err
 
 
+def test_sandbox_command_exits_143_on_sigterm_as_watch_does() -> None:
+    server = _start(["sandbox", "--port", "0"])
+    try:
+        _listening_port(server)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _out, err = server.communicate(timeout=10)
+    assert server.returncode == 143
+    assert err.strip().endswith("taskctl: sandbox stopped") and "Traceback" not in err
+
+
 def test_sandbox_snippet_works_as_a_profiles_file(tmp_path: Path) -> None:
     server = _start(["sandbox", "--port", "0"])
     try:

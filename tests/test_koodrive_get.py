@@ -75,8 +75,9 @@ def test_times_progress_link_and_per_file_results(cli, drive) -> None:
     result = cli("koodrive", "get", "task-partial", "--share-id", SANDBOX_SHARE_ID)
     assert "2025-11-05 14:10:02 UTC" in result.stdout  # yyyyMMddHHmmss read as UTC (TZ is UTC in tests)
     assert re.search(r"Duration +1m 37s", result.stdout)
-    assert re.search(r"Result code +13000309", cli("koodrive", "get", "task-failed", "--share-id",
-                                                   SANDBOX_SHARE_ID).stdout)
+    assert re.search(r"Message +result code 13000309\n", cli("koodrive", "get", "task-failed", "--share-id",
+                                                             SANDBOX_SHARE_ID).stdout)
+    assert re.search(r"Message +result code 13000309; budget-2025.xlsx: Resource does not exist.", result.stdout)
     assert "█" * 20 + " 100%" in result.stdout
     assert "…/task-partial.zip" in result.stdout and "https://" not in result.stdout
     assert "Files (3)" in result.stdout and "Resource does not" in result.stdout
@@ -168,10 +169,21 @@ def test_a_short_kdstoken_is_masked_in_the_trace(cli, drive) -> None:
     assert '"kdstoken": "***"' in result.stderr and '"abc"' not in result.stderr
 
 
-def test_the_file_table_keeps_every_column_on_80_columns(cli, drive) -> None:
+def test_the_file_table_names_its_columns_and_statuses_and_keeps_them_on_80_columns(cli, drive) -> None:
     result = cli("koodrive", "get", "task-partial", "--share-id", SANDBOX_SHARE_ID)
-    header = next(line for line in result.stdout.splitlines() if line.startswith("fileId"))
-    assert header.split() == ["fileId", "fileName", "code", "msg", "status"]
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("File "))
+    assert header.split() == ["File", "Status", "Message", "Code", "File", "id"]
+    assert re.search(r"^budget-2025.xlsx +failed \(3\) +Resource does", result.stdout, re.M)
+    assert re.search(r"^Q3 report.pdf +succeeded \(1\) +success", result.stdout, re.M)
+    assert max(len(line) for line in lines) <= 80
+
+
+def test_on_40_columns_the_file_table_keeps_the_file_and_its_status(cli, drive) -> None:
+    result = cli("koodrive", "get", "task-partial", "--share-id", SANDBOX_SHARE_ID, env={"COLUMNS": "40"})
+    assert max(len(line) for line in result.stdout.splitlines()) <= 40
+    assert re.search(r"^budget-2025.xlsx +failed \(3\)$", result.stdout, re.M)
+    assert "Message, Code, File id hidden" in result.stdout.replace("\n", " ")
 
 
 def test_network_and_configuration_failures(cli, profiles_file, monkeypatch, closed_port) -> None:

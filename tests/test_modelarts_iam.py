@@ -139,6 +139,9 @@ def test_auth_status_shows_the_expiry_and_logout_removes_password_and_token(cli,
     assert "****word" not in status.stdout
     line = next(line for line in status.stdout.splitlines() if line.startswith("session token of 'ma'"))
     assert "expires" in line and "UTC (in " in line
+    [record] = json.loads(cli("auth", "status", "ma", "--json").stdout)["profiles"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record["session_expires"])
+    assert record["session_expires"][:10] in line
 
     logout = cli("auth", "logout", "ma")
     assert logout.exit_code == 0

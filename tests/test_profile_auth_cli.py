@@ -284,9 +284,39 @@ def test_profile_list_json(cli, profiles_file: Path) -> None:
     rows = json.loads(result.stdout)
     assert [r["name"] for r in rows] == ["eo-prod", "eo-file", "drive", "ma", "sandbox"]
     assert rows[0] == {"name": "eo-prod", "provider": "eo", "endpoint": "https://eo.example.com/api",
-                       "default": True, "builtin": False}
-    assert rows[-1] == {"name": "sandbox", "provider": None, "endpoint": None, "default": False, "builtin": True}
+                       "default": True, "builtin": False, "providers": ["eo"]}
+    assert rows[-1] == {"name": "sandbox", "provider": "all", "endpoint": None, "default": False, "builtin": True,
+                        "providers": ["eo", "koodrive", "modelarts"]}
     _assert_no_secret(result)
+
+
+def test_profile_show_json_gives_each_value_its_origin_and_masks_the_secret(cli, profiles_file: Path) -> None:
+    write_profiles(profiles_file, _profiles(with_file_token=True))
+    result = cli("profile", "show", "eo-file", "--json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["name"] == "eo-file" and document["file"] == str(profiles_file) and not document["builtin"]
+    assert document["values"]["provider"] == {"value": "eo", "from": "profiles.yaml:7"}
+    assert document["values"]["timeout"]["value"] == {"connect": 5.0, "read": 30.0, "total": 120.0}
+    assert document["secret"]["kind"] == "token" and document["secret"]["set"] is True
+    assert document["secret"]["masked"].startswith("*") and document["secret"]["from"].startswith("profiles.yaml:")
+    _assert_no_secret(result)
+
+
+def test_profile_show_json_of_the_builtin_sandbox(cli) -> None:
+    document = json.loads(cli("profile", "show", "sandbox", "--json").stdout)
+    assert document["builtin"] is True and document["file"] is None
+    assert document["values"]["provider"]["value"] == "all" and document["values"]["endpoint"]["value"] is None
+    assert document["secret"]["from"] == "built-in"
+
+
+def test_a_sandbox_profile_in_the_file_is_said_to_replace_the_builtin(cli, profiles_file: Path) -> None:
+    write_profiles(profiles_file, "profiles:\n  sandbox:\n    provider: eo\n    endpoint: https://eo.example.com\n")
+    result = cli("profile", "list")
+    assert result.exit_code == 0
+    assert f"the profile 'sandbox' of {profiles_file} replaces the built-in sandbox" in result.stderr
+    write_profiles(profiles_file, _profiles())
+    assert "replaces" not in cli("profile", "list").stderr
 
 
 def test_profile_list_without_a_file(cli) -> None:
@@ -355,3 +385,30 @@ def test_profile_show_with_config_before_the_group(cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert re.search(r"^access_key\s+AKIDEXAMPLE", result.stdout, re.M)
     assert re.search(r"^secret_key\s+\(none\)", result.stdout, re.M)
+
+
+def test_auth_status_of_named_profiles_reports_and_exits_about_them_only(cli, profiles_file: Path) -> None:
+    write_profiles(profiles_file, _profiles(with_file_token=True))  # eo-prod, drive and ma have no secret
+    only = cli("auth", "status", "eo-file", "sandbox")
+    assert only.exit_code == 0, only.stderr
+    names = [line.split()[0] for line in only.stdout.splitlines()[1:3]]
+    assert names == ["eo-file", "sandbox"] and "eo-prod" not in only.stdout
+    assert cli("auth", "status", "eo-file", "eo-prod").exit_code == 6
+    assert cli("auth", "status").exit_code == 6
+    unknown = cli("auth", "status", "nope")
+    assert unknown.exit_code == 2 and "unknown profile 'nope'" in unknown.stderr
+
+
+def test_auth_status_json(cli, profiles_file: Path) -> None:
+    write_profiles(profiles_file, _profiles(with_file_token=True))
+    result = cli("auth", "status", "eo-file", "eo-prod", "--json")
+    assert result.exit_code == 6
+    document = json.loads(result.stdout)
+    assert document["file"] == str(profiles_file)
+    first, second = document["profiles"]
+    assert first["name"] == "eo-file" and first["set"] is True and first["from"] == "profiles.yaml:9"
+    assert first["masked"].startswith("*")
+    assert second == {"name": "eo-prod", "provider": "eo", "kind": "token", "set": False, "masked": None,
+                      "from": None, "remedy": "run: taskctl auth login eo-prod", "session_expires": None}
+    assert document["keyring"]["usable"] is True
+    _assert_no_secret(result)

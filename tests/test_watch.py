@@ -372,7 +372,7 @@ def test_bad_interval_is_a_usage_error(cli: Callable, value: str) -> None:
 def test_bad_timeout_and_bad_id_are_usage_errors(cli: Callable) -> None:
     assert cli("eo", "watch", "710", "--profile", "sandbox", "--timeout", "-1").exit_code == 2
     assert cli("eo", "watch", "x710", "--profile", "sandbox").exit_code == 2
-    assert cli("eo", "watch", "710", "711", "--profile", "sandbox").exit_code == 2  # one task id
+    assert cli("eo", "watch", "710", "x711", "--profile", "sandbox").exit_code == 2  # every id checked first
 
 
 @pytest.mark.parametrize(("task_id", "code"), [("9401", 4), ("4040", 3)])

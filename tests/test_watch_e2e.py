@@ -138,3 +138,17 @@ def test_ctrl_c_on_a_terminal_erases_the_live_display_and_restores_the_cursor() 
     assert text.rindex("\x1b[?25h") > text.rindex("\x1b[?25l")  # the cursor is back
     assert text.rstrip().endswith("taskctl: interrupted")
     assert "Traceback" not in text
+
+
+def test_sigterm_during_a_watch_exits_143_with_one_line() -> None:
+    proc = subprocess.Popen([TASKCTL, "eo", "watch", "702", "--profile", "sandbox", "--interval", "0.2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    try:
+        first = proc.stderr.readline()
+        assert first.startswith("taskctl: eo task 702: running")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert out == "" and [line for line in err.splitlines() if line.strip()][-1] == "taskctl: terminated"
+    assert "Traceback" not in err

@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 from taskctl import __version__, providers
 from taskctl.cli import sandbox
 from taskctl.cli.boundary import _interrupted, new_context
-from taskctl.cli.options import ConfigOpt, DebugOpt
+from taskctl.cli.options import ConfigOpt, DebugOpt, ProfileOpt
 from taskctl.output_streams import settle, standard_stream
 
 
@@ -94,7 +94,7 @@ def command_groups() -> dict[str, Group]:
         return auth.app
 
     return {**{spec.name: Group(spec.summary, provider_group(spec.name)) for spec in providers.specs()},
-            "profile": Group("List and inspect profiles.", profile_group),
+            "profile": Group("List, inspect and add profiles.", profile_group),
             "auth": Group("Store, remove and check the secrets of profiles (in the keyring).", auth_group)}
 
 
@@ -124,11 +124,12 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     config: ConfigOpt = None,
+    profile: ProfileOpt = None,
     debug: DebugOpt = False,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
 ) -> None:
-    new_context(ctx, config, debug)
+    new_context(ctx, config, debug, profile)
 
 
 app = build_app()

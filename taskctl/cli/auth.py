@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -44,15 +44,22 @@ def logout(ctx: typer.Context, name: str = NameArg, config: ConfigOpt = None) ->
 
 
 @app.command("status")
-def status(ctx: typer.Context, config: ConfigOpt = None) -> None:
-    """For every profile: where its secret comes from (masked), and which keyring backend is used.
+def status(
+    ctx: typer.Context,
+    names: Annotated[list[str] | None, typer.Argument(
+        metavar="[NAME]...", autocompletion=complete_profile, show_default=False,
+        help="Only these profiles (default: every profile of the file).")] = None,
+    as_json: bool = typer.Option(False, "--json", help="A JSON object, for scripts (secrets masked)."),
+    config: ConfigOpt = None,
+) -> None:
+    """For each profile: where its secret comes from (masked), and which keyring backend is used.
 
-    Exits 6 when a profile has no secret anywhere, or the keyring is locked or fails.
+    Exits 6 when one of the profiles shown has no secret anywhere, or its keyring lookup fails.
     """
 
     def action(app_context: AppContext) -> ExitCode:
         from taskctl.commands.auth import StatusOptions, run_status
 
-        return run_status(app_context, StatusOptions())
+        return run_status(app_context, StatusOptions(tuple(names or ()), as_json))
 
     run_command(ctx, action, config=config)

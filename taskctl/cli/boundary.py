@@ -23,7 +23,8 @@ ContextFactory = Callable[..., "AppContext"]
 A test hands another one to the runner as ``obj`` (e.g. with a fake clock and sleep): ``new_context`` calls it."""
 
 
-def new_context(ctx: typer.Context, config: Path | None = None, debug: bool = False) -> AppContext:
+def new_context(ctx: typer.Context, config: Path | None = None, debug: bool = False,
+                profile: str | None = None) -> AppContext:
     """The AppContext of this invocation, in the root ``ctx.obj``: the real environment, stdin, clock and sleep,
     and this module's ``report`` as its reporter (errors are printed here and nowhere else)."""
     from taskctl.context import AppContext
@@ -31,6 +32,7 @@ def new_context(ctx: typer.Context, config: Path | None = None, debug: bool = Fa
     root = ctx.find_root()
     factory: ContextFactory = root.obj if callable(root.obj) else AppContext
     app = factory(environ=dict(os.environ), stdin=sys.stdin, config_path=config, debug=debug)
+    app.profile_name = profile
     app.reporter = report
     root.obj = app
     return app
@@ -51,14 +53,14 @@ def app_context(ctx: typer.Context, config: Path | None = None, debug: bool = Fa
 def run_command(ctx: typer.Context, action: Callable[[AppContext], ExitCode | None], *,
                 config: Path | None = None, debug: bool = False) -> None:
     """Run a command's work; turn every failure into one or two lines on stderr and the SPEC exit code."""
-    from taskctl.interrupt import raising
+    from taskctl.interrupt import Terminated, raising
 
     app = app_context(ctx, config, debug)
     try:
         with raising():
             code = action(app) or ExitCode.OK
-    except KeyboardInterrupt:
-        _interrupted()
+    except KeyboardInterrupt as interrupt:
+        _interrupted(terminated=isinstance(interrupt, Terminated))
     except BrokenPipeError:  # a write that bypassed the reader-safe streams (see output_streams)
         silence(app.stdout)
         code = ExitCode.OK
@@ -109,48 +111,52 @@ def _print_traceback(app: AppContext, error: BaseException) -> None:
     app.stderr.flush()
 
 
-def _interrupted() -> None:
-    """Ctrl-C: one line, exit 130, without waiting for worker threads stuck in a socket read."""
+def _interrupted(terminated: bool = False) -> None:
+    """Ctrl-C: one line, exit 130 (SIGTERM: 143), without waiting for worker threads stuck in a socket read."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the way out
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         # End a live line on a terminal first; plain logs get no blank line.
-        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "taskctl: interrupted\n")
+        what = "terminated" if terminated else "interrupted"
+        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + f"taskctl: {what}\n")
         sys.stderr.flush()
         sys.stdout.flush()
     except (BrokenPipeError, OSError, ValueError):
         pass
-    os._exit(int(ExitCode.INTERRUPTED))
+    os._exit(int(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED))
 
 
-def run_get_command(ctx: typer.Context, provider: str, task_ids: list[str], *, profile: str | None, output: str,
-                    as_json: bool, options: FetchOptions, config: Path | None, debug: bool) -> None:
+def run_get_command(ctx: typer.Context, provider: str, task_ids: list[str], *, profile: str | None,
+                    output: str | None, as_json: bool, options: FetchOptions, config: Path | None, debug: bool,
+                    jq: str | None = None) -> None:
     """What every `PROVIDER get` does once its own options are parsed."""
 
     def action(app: AppContext) -> ExitCode:
         from taskctl.cli.options import OutputFormat, output_format
         from taskctl.commands.get import GetOptions, parse_task_ids, run
 
-        fmt = output_format(OutputFormat(output), as_json)
-        return run(app, GetOptions(provider, parse_task_ids(provider, task_ids), profile, fmt, options))
+        fmt = output_format(OutputFormat(output) if output else None, as_json, jq)
+        return run(app, GetOptions(provider, parse_task_ids(provider, task_ids), profile, fmt, options, jq))
 
     run_command(ctx, action, config=config, debug=debug)
 
 
-def run_watch_command(ctx: typer.Context, provider: str, task_id: str, *, profile: str | None, output: str,
-                      as_json: bool, options: FetchOptions, interval: float, timeout: float | None,
-                      config: Path | None, debug: bool) -> None:
+def run_watch_command(ctx: typer.Context, provider: str, task_ids: list[str], *, profile: str | None,
+                      output: str | None, as_json: bool, options: FetchOptions, interval: float,
+                      timeout: float | None, fail_fast: bool, config: Path | None, debug: bool,
+                      jq: str | None = None) -> None:
     """What every `PROVIDER watch` does once its own options are parsed."""
 
     def action(app: AppContext) -> ExitCode:
-        from taskctl import providers
         from taskctl.cli.options import OutputFormat, output_format
+        from taskctl.commands.get import parse_task_ids
         from taskctl.commands.watch import WatchOptions, WatchPolicy, run
 
-        fmt = output_format(OutputFormat(output), as_json)
+        fmt = output_format(OutputFormat(output) if output else None, as_json, jq)
         policy = WatchPolicy(interval=interval, timeout=timeout)
-        return run(app, WatchOptions(provider, providers.load(provider).parse_task_id(task_id), profile, fmt, policy,
-                                     options))
+        return run(app, WatchOptions(provider, parse_task_ids(provider, task_ids), profile, fmt, policy, options,
+                                     fail_fast, jq))
 
     run_command(ctx, action, config=config, debug=debug)

@@ -27,6 +27,24 @@ def complete_profile(ctx: typer.Context, incomplete: str) -> list[str]:
     return [name for name in names if name.startswith(incomplete)]
 
 
+def complete_task_id(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    """Ids of the tasks seen lately through the command's provider (and its --profile, when given), most recent
+    first, each described by its name and state: from the local history only, never a request."""
+    try:
+        from taskctl import history, providers
+
+        provider = next((p.info_name for p in _ancestry(ctx) if p.info_name in providers.names()), None)
+        if provider is None:
+            return []
+        profile = next((str(p.params["profile"]) for p in _ancestry(ctx) if p.params.get("profile")), None)
+        given = set(ctx.params.get("task_ids") or ())
+        seen = history.recent(os.environ, provider, profile or os.environ.get("TASKCTL_PROFILE") or None)
+    except Exception:  # noqa: BLE001 - a broken history must not break the shell
+        return []
+    return [(entry.task_id, f"{entry.name} ({entry.state})" if entry.name else entry.state) for entry in seen
+            if entry.task_id.startswith(incomplete) and entry.task_id not in given]
+
+
 def _ancestry(ctx: typer.Context) -> list[Any]:
     chain: list[Any] = []
     current: Any = ctx

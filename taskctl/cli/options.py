@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from taskctl.cli.complete import complete_profile
+from taskctl.cli.complete import complete_profile, complete_task_id
 from taskctl.render.formats import Format
 
 OutputFormat = Format  # the formats taskctl.render knows (one enum for the CLI, commands and renderers)
@@ -18,15 +18,25 @@ ProfileOpt = Annotated[str | None, typer.Option(
     "--profile", "-p", metavar="NAME", autocompletion=complete_profile,
     help="Profile to use (default: $TASKCTL_PROFILE, the provider's default, or its only profile). "
          "'sandbox' runs the bundled sandbox.")]
-OutputOpt = Annotated[OutputFormat, typer.Option(
-    "--output", "-o", case_sensitive=False, help="Output format.")]
+OutputOpt = Annotated[OutputFormat | None, typer.Option(
+    "--output", "-o", case_sensitive=False, show_default=False,
+    help="Output format: table (default), tree, json, yaml, or summary (one JSON line per task, the same keys "
+         "for every provider).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Same as -o json: the task objects exactly as received.")]
+JqOpt = Annotated[str | None, typer.Option(
+    "--jq", metavar="EXPR", show_default=False,
+    help="Run this jq expression on each JSON document (-o json, the default with --jq, or -o summary); strings "
+         "print raw. jq need not be installed.")]
 ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", metavar="PATH",
     help="Profiles file (default: $TASKCTL_CONFIG, else $XDG_CONFIG_HOME/taskctl/profiles.yaml).")]
 DebugOpt = Annotated[bool, typer.Option(
     "--debug", help="Trace HTTP requests and responses on stderr (secrets redacted); show tracebacks.")]
-TaskIdArg = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task to watch.", show_default=False)]
+WatchIdsArg = Annotated[list[str], typer.Argument(
+    metavar="TASK_ID...", help="The tasks to watch (several: a live table, polled together).", show_default=False,
+    autocompletion=complete_task_id)]
+FailFastOpt = Annotated[bool, typer.Option(
+    "--fail-fast", help="With several tasks: stop at the first that ends badly (exit 7).")]
 DEFAULT_INTERVAL = 5.0  # taskctl.watch.DEFAULT_INTERVAL (not imported here: --help stays light)
 IntervalOpt = Annotated[float, typer.Option(
     "--interval", metavar="SECONDS",
@@ -36,7 +46,7 @@ TimeoutOpt = Annotated[float | None, typer.Option(
     help="Give up after this many seconds (exit 8, the last task seen printed); 0 checks once. "
          "Default: wait until the task ends.", show_default=False)]
 DownloadTaskArg = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task whose files to download.",
-                                                show_default=False)]
+                                                show_default=False, autocompletion=complete_task_id)]
 DestOpt = Annotated[str | None, typer.Option(
     "--dest", metavar="PATH", show_default=False,
     help="An existing folder (the file is named as the server suggests), the file to write, or - for stdout. "
@@ -52,7 +62,7 @@ WaitTimeoutOpt = Annotated[float | None, typer.Option(
     help="With --wait: give up after this many seconds (exit 8, nothing downloaded). "
          "Default: wait until the task ends.")]
 TaskIdsArg = Annotated[list[str], typer.Argument(metavar="TASK_ID...", help="One or more task ids.",
-                                                 show_default=False)]
+                                                 show_default=False, autocompletion=complete_task_id)]
 
 
 class PreviewProtocol(StrEnum):
@@ -79,10 +89,30 @@ PreviewTaskArg = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task
 SaveForceOpt = Annotated[bool, typer.Option("--force", help="With --save: replace the file if it exists.")]
 
 
-def output_format(output: Format, as_json: bool) -> Format:
-    """-o and --json together are fine only when they agree."""
+def output_format(output: Format | None, as_json: bool, jq: str | None = None) -> Format:
+    """The format -o, --json and --jq ask for: -o and --json together are fine only when they agree; --jq alone
+    means json. A --jq expression is compiled here, so a bad one is a usage error before any request."""
     from taskctl.errors import UsageError
 
-    if as_json and output not in (Format.table, Format.json):
+    if as_json and output not in (None, Format.json):
         raise UsageError(f"--json conflicts with -o {output.value}", "use one of them")
-    return Format.json if as_json else output
+    fmt = Format.json if as_json else output or (Format.json if jq is not None else Format.table)
+    if jq is not None:
+        from taskctl.render.output import jq_filter
+
+        jq_filter(fmt, jq)
+    return fmt
+
+
+StateOpt = Annotated[list[str] | None, typer.Option(
+    "--state", "-s", metavar="STATE", show_default=False,
+    help="Only tasks in these states (repeatable or comma-separated): pending, running, succeeded, partial, "
+         "failed, canceled, unknown.")]
+TypeOpt = Annotated[list[str] | None, typer.Option(
+    "--type", "-t", metavar="TYPE", show_default=False,
+    help="Only tasks of these types (repeatable or comma-separated; see above).")]
+NameOpt = Annotated[str | None, typer.Option(
+    "--name", metavar="TEXT", show_default=False, help="The service's search in task names.")]
+LimitOpt = Annotated[int | None, typer.Option(
+    "--limit", "-L", metavar="N", show_default=False, help="Show at most N tasks (default: 20).")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Show every task, following every page.")]

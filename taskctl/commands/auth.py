@@ -6,11 +6,13 @@ Each verb has its frozen options and its run function; the secret typed or piped
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from taskctl.config import SANDBOX_PROFILE, Profile
+from taskctl.config import SANDBOX_PROFILE, Profile, sandbox_profile
 from taskctl.errors import ConfigError, ExitCode, UsageError
 from taskctl.headers import HEADER_TEXT
+from taskctl.providers.spec import SecretKind
 from taskctl.secrets import (
     TOKEN_ENV,
     Backend,
@@ -43,7 +45,8 @@ class LogoutOptions:
 
 @dataclass(frozen=True)
 class StatusOptions:
-    pass
+    names: tuple[str, ...] = ()  # none: every profile of the file
+    as_json: bool = False
 
 
 def _profile(app: AppContext, name: str) -> Profile:
@@ -70,15 +73,24 @@ def _keyring_error(action: str, profile: Profile, error: KeyringUnavailable) -> 
 
 def run_login(app: AppContext, options: LoginOptions) -> ExitCode:
     """Read the secret from ``app.stdin`` (prompted without echo on a terminal) and store it in the keyring."""
-    name = options.profile
-    profile = _profile(app, name)
-    kind = secret_kind(profile)
+    profile = _profile(app, options.profile)
+    label = secret_label(secret_kind(profile))
+    ask_and_store(app, profile, f"{label.capitalize()} for {profile.name}: ", required=True)
+    return ExitCode.OK
+
+
+def ask_and_store(app: AppContext, profile: Profile, prompt: str, *, required: bool) -> bool:
+    """Ask for the profile's secret (without echo on a terminal, else a line of stdin) and store it in the keyring.
+    Nothing given: a UsageError when ``required``, else False. No usable keyring: a ConfigError saying what to do."""
+    name, kind = profile.name, secret_kind(profile)
     label = secret_label(kind)
     secrets = app.secrets
     try:
         secrets.backend()  # before asking for a secret it could not keep
-        value = _read_secret(app, f"{label.capitalize()} for {name}: ")
+        value = _read_secret(app, prompt)
         if not value:
+            if not required:
+                return False
             raise UsageError(f"no {label} given; nothing stored", f"type or pipe the {label} on standard input")
         app.redact.add(value)
         if not is_usable_secret(value):
@@ -93,7 +105,7 @@ def run_login(app: AppContext, options: LoginOptions) -> ExitCode:
         f"the `token:` in {profile.source}" if kind == "token" and profile.token else None)
     if shadow:
         app.warn(f"{shadow} takes precedence over the keyring for '{name}'")
-    return ExitCode.OK
+    return True
 
 
 def _read_secret(app: AppContext, prompt: str) -> str:
@@ -136,53 +148,115 @@ def _forget_session(app: AppContext, profile: Profile) -> None:
         app.stderr.write(f"taskctl: removed the kept session token of '{profile.name}'\n")
 
 
-def _session_lines(app: AppContext, profiles: list[Profile]) -> list[str]:
-    """`session token of 'p': expires 2026-12-08 16:18 UTC (in 23h 59m)` for each profile that keeps one."""
+def _session_expiry(app: AppContext, profile: Profile) -> datetime | None:
+    """When the session token the profile keeps expires (None: it keeps none)."""
     from taskctl.providers.base import session_tokens
+
+    tokens = session_tokens(profile)
+    return tokens.expiry(profile, app.environ) if tokens is not None else None
+
+
+def _session_lines(app: AppContext, records: list[dict[str, object]]) -> list[str]:
+    """`session token of 'p': expires 2026-12-08 16:18 UTC (in 23h 59m)` for each profile that keeps one."""
     from taskctl.render.humanize import age
 
-    lines = []
-    for profile in profiles:
-        tokens = session_tokens(profile)
-        expires = tokens.expiry(profile, app.environ) if tokens is not None else None
-        if expires is not None:
-            lines.append(f"session token of '{profile.name}': expires {expires:%Y-%m-%d %H:%M} UTC "
-                         f"({age(app.now() - expires)})")
-    return lines
+    return [f"session token of '{record['name']}': expires {expires:%Y-%m-%d %H:%M} UTC ({age(app.now() - expires)})"
+            for record in records if isinstance(expires := record["session_expires"], datetime)]
 
 
 def run_status(app: AppContext, options: StatusOptions) -> ExitCode:
-    """One line per profile; exit 6 when some profile has no secret anywhere, or the keyring fails."""
-    from taskctl.commands.profile import display_source
+    """One row per profile (the named ones, else all); exit 6 when one of them has no secret anywhere or its
+    keyring lookup fails (with no names: also when the keyring itself fails)."""
+    secrets = app.secrets
+    backend, keyring_line, problem = _keyring_state(secrets)
+    if options.names:
+        problem = None  # only what the named profiles need counts
+    profiles = _status_profiles(app, options.names)
+    app.flush_config_warnings()
+    records = []
+    for profile in profiles:
+        secret, trouble = _lookup(secrets, profile)
+        problem = problem or trouble
+        records.append({**_status_record(profile, secret, trouble, backend),
+                        "session_expires": _session_expiry(app, profile)})
+    if options.as_json:
+        _print_status_json(app, records, backend, keyring_line, problem)
+    else:
+        _print_status_table(app, records, keyring_line, bool(options.names))
+    if problem is not None:
+        app.report(ConfigError(f"the keyring cannot be read: {problem}", with_remedy(problem, TOKEN_ENV)))
+        return ExitCode.CONFIG
+    return ExitCode.CONFIG if any(not record["set"] for record in records) else ExitCode.OK
+
+
+def _status_profiles(app: AppContext, names: tuple[str, ...]) -> list[Profile]:
+    """The named profiles in the order given (the built-in sandbox too), else every profile of the file."""
+    from taskctl import providers
+
+    store = app.profiles
+    if not names:
+        return list(store.profiles.values())
+    chosen = []
+    for name in dict.fromkeys(names):
+        if name in store.profiles:
+            chosen.append(store.profiles[name])
+        elif name == SANDBOX_PROFILE:
+            chosen.append(sandbox_profile(providers.names()[0]))
+        else:
+            raise UsageError(f"unknown profile '{name}'", f"known profiles: {', '.join(store.names())}")
+    return chosen
+
+
+def _status_record(profile: Profile, secret: Secret | None, trouble: KeyringUnavailable | None,
+                   backend: Backend | None) -> dict[str, object]:
+    from taskctl.commands.profile import ALL_PROVIDERS, display_source
+
+    provider = ALL_PROVIDERS if profile.builtin_sandbox else profile.provider
+    if profile.builtin_sandbox:
+        from taskctl.sandbox import SANDBOX_TOKEN
+        from taskctl.secrets import SecretSource, SourceKind
+
+        secret = Secret(SANDBOX_TOKEN, SecretSource(SourceKind.BUILT_IN))
+    kind = secret.kind if secret else secret_kind(profile)
+    return {"name": profile.name, "provider": provider, "kind": kind.value, "set": secret is not None,
+            "masked": secret.masked() if secret else None,
+            "from": display_source(secret, profile) if secret else None,
+            "remedy": None if secret else _remedy_cell(profile, backend, trouble),
+            "unknown": trouble is not None}
+
+
+def _print_status_table(app: AppContext, records: list[dict[str, object]], keyring_line: str, named: bool) -> None:
     from taskctl.render.records import print_records
     from taskctl.render.safe import inert
 
-    secrets = app.secrets
-    backend, keyring_line, problem = _keyring_state(secrets)
-    rows: list[list[str]] = []
-    missing = 0
-    for profile in app.profiles.profiles.values():
-        secret, trouble = _lookup(secrets, profile)
-        problem = problem or trouble
-        if secret is None:
-            missing += 1
-        label = secret_label(secret.kind if secret else secret_kind(profile))
-        source = display_source(secret, profile) if secret else _remedy_cell(profile, backend, trouble)
-        rows.append([profile.name, profile.provider, label,
-                     secret.masked() if secret else "(none)" if trouble is None else "(unknown)", source])
-    app.flush_config_warnings()
-    if app.profiles.profiles:
+    rows = [[str(r["name"]), str(r["provider"]), secret_label(SecretKind(str(r["kind"]))),
+             str(r["masked"] or ("(unknown)" if r["unknown"] else "(none)")), str(r["from"] or r["remedy"])]
+            for r in records]
+    if rows:
         print_records(app.stdout_console(), ("PROFILE", "PROVIDER", "KIND", "SECRET", "FROM"), rows)
-        app.stdout.write(f"file: {inert(str(app.profiles.path))}\n")
-        for line in _session_lines(app, list(app.profiles.profiles.values())):
+        if not named:
+            app.stdout.write(f"file: {inert(str(app.profiles.path))}\n")
+        for line in _session_lines(app, records):
             app.stdout.write(inert(line) + "\n")
     else:
         app.stdout.write(f"no profiles in {inert(str(app.profiles.path))}\n")
     app.stdout.write(inert(keyring_line) + "\n")
-    if problem is not None:
-        app.report(ConfigError(f"the keyring cannot be read: {problem}", with_remedy(problem, TOKEN_ENV)))
-        return ExitCode.CONFIG
-    return ExitCode.CONFIG if missing else ExitCode.OK
+
+
+def _print_status_json(app: AppContext, records: list[dict[str, object]], backend: Backend | None,
+                       keyring_line: str, problem: KeyringUnavailable | None) -> None:
+    """`auth status --json`: the profiles (secrets masked) and the keyring, for scripts."""
+    from taskctl import jsonio
+
+    profiles = [{key: _json_value(value) for key, value in record.items() if key != "unknown"} for record in records]
+    keyring = {"backend": backend.name if backend else None, "label": backend.label if backend else None,
+               "usable": backend is not None and problem is None, "note": keyring_line}
+    app.stdout.write(jsonio.dumps({"file": str(app.profiles.path), "profiles": profiles, "keyring": keyring}) + "\n")
+
+
+def _json_value(value: object) -> object:
+    """A record's value for JSON: a time as ISO 8601 UTC with Z (as `-o summary` writes times)."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, datetime) else value
 
 
 def _keyring_state(secrets: SecretResolver) -> tuple[Backend | None, str, KeyringUnavailable | None]:

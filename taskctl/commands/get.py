@@ -6,14 +6,16 @@ it, between the tasks before and after it) and the first such error's exit code 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from taskctl import providers
 from taskctl.errors import ExitCode, TaskctlError, about, task_label
+from taskctl.history import MAX_PER_PROFILE
 from taskctl.http import POOL_SIZE
-from taskctl.model import Outcome
+from taskctl.model import Outcome, TaskResult
 from taskctl.output_streams import reader_gone, reader_safe
 
 WINDOW_PER_WORKER = 2
@@ -32,6 +34,7 @@ class GetOptions:
     profile: str | None
     output: str
     options: FetchOptions | None = None  # None: the provider's defaults
+    jq: str | None = None  # --jq: a jq expression each task's JSON document goes through
 
 
 def parse_task_ids(provider: str, raw_ids: Sequence[str]) -> tuple[str, ...]:
@@ -46,11 +49,16 @@ def run(app: AppContext, options: GetOptions) -> ExitCode:
     exit_code = ExitCode.OK
     with app.connect(options.provider, options.profile, options.options) as connection:
         stdout = reader_safe(app.stdout)
-        output = Output(options.output, stdout, app.stdout_console, redact=app.redact, now=app.now)
+        output = Output(options.output, stdout, app.stdout_console, redact=app.redact, now=app.now,
+                        profile=connection.profile.name, jq=options.jq)
+        seen: deque[TaskResult] = deque(maxlen=MAX_PER_PROFILE)  # many ids, constant memory
         for outcome in fetch_in_order(connection.fetcher, options.task_ids):
             failure = _show(app, options.provider, outcome, output)
             if failure is not None and exit_code == ExitCode.OK:
                 exit_code = failure
+            if outcome.result is not None:
+                seen.append(outcome.result)
+        app.remember(options.provider, connection.profile.name, seen)
     return exit_code
 
 

@@ -17,7 +17,7 @@ class SandboxOptions:
 
 
 def run(app: AppContext, options: SandboxOptions) -> ExitCode:
-    """Serve until Ctrl-C (or SIGTERM): exit 130, as an interrupted command does."""
+    """Serve until Ctrl-C (exit 130, as an interrupted command does) or SIGTERM (exit 143, as `watch`)."""
     from taskctl import sandbox
 
     port = options.port
@@ -29,7 +29,7 @@ def run(app: AppContext, options: SandboxOptions) -> ExitCode:
         app.stderr.write(f"taskctl: its storage host (pre-signed file links) on {running.storage_url}\n")
         app.stderr.flush()
 
-    _stop_on_sigterm()
+    terminated = _stop_on_sigterm()
     try:
         sandbox.serve_forever(HOST, port, on_ready=on_ready)
     except OSError as exc:
@@ -38,17 +38,21 @@ def run(app: AppContext, options: SandboxOptions) -> ExitCode:
                              "pick another --port, or --port 0 for any free port") from None
         raise UsageError(f"cannot listen on {HOST}:{port}: {exc.strerror or exc}") from None
     app.stderr.write("taskctl: sandbox stopped\n")
-    return ExitCode.INTERRUPTED
+    return ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED
 
 
-def _stop_on_sigterm() -> None:
-    """`kill` (SIGTERM) stops the foreground sandbox as cleanly as Ctrl-C does."""
+def _stop_on_sigterm() -> list[bool]:
+    """`kill` (SIGTERM) stops the foreground sandbox as cleanly as Ctrl-C does; the list says whether it came."""
     import signal
 
+    came: list[bool] = []
+
     def interrupt(_signum: int, _frame: object) -> None:
+        came.append(True)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    return came
 
 
 def profile_snippet(running: object) -> str:

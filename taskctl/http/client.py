@@ -30,6 +30,19 @@ if TYPE_CHECKING:
 
 Signer = Callable[[str, str, dict[str, str], bytes], dict[str, str]]
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_LAST = threading.local()  # per thread: how many retries the last request of this thread made
+
+
+def retries_of_last_request() -> int:
+    """How many times this thread's last request was retried: an error about its answer says so."""
+    return getattr(_LAST, "retries", 0)
+
+
+def retried(error: TaskctlError, retries: int) -> TaskctlError:
+    """The error, saying it stood after ``retries`` retries (none: as it is)."""
+    if not retries:
+        return error
+    return error.revised(message=f"{error.message} (after {retries} {'retry' if retries == 1 else 'retries'})")
 # Each provider adds the headers that carry its secrets (ProviderSpec.secret_header_names).
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization"})
 MAX_REDIRECTS = 5
@@ -160,12 +173,12 @@ class HttpClient:
         return end
 
     def _send_with_retries(self, send: _Send) -> requests.Response:
-        attempt = 0
+        attempt = _LAST.retries = 0
         while True:
             outcome = self._attempt(send)
             if isinstance(outcome, _Failed):
                 if not outcome.retryable or attempt >= self.profile.retries:
-                    raise outcome.error
+                    raise retried(outcome.error, attempt)
                 delay = self._backoff(attempt)
                 what = outcome.error.message
             else:
@@ -180,13 +193,13 @@ class HttpClient:
                 left = max(0.0, send.end - time.monotonic())
                 self._trace(f"! {what}; no retry: the request's deadline is {left:.1f} s away")
                 if isinstance(outcome, _Failed):
-                    raise outcome.error
+                    raise retried(outcome.error, attempt)
                 return outcome
             self._trace(f"! {what}; retry {attempt + 1}/{self.profile.retries} in {delay:.1f} s")
             if not isinstance(outcome, _Failed):
                 outcome.close()
             self.sleep(delay)
-            attempt += 1
+            attempt = _LAST.retries = attempt + 1
 
     def _attempt(self, send: _Send) -> requests.Response | _Failed:
         """One attempt: the response (its body read unless streamed), or the error it ended in."""

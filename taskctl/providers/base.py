@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 from taskctl import jsonio
 from taskctl.config import Profile
 from taskctl.errors import TaskctlError, UsageError
 from taskctl.http import HttpClient
-from taskctl.model import TaskResult
+from taskctl.model import State, TaskResult
 from taskctl.providers.spec import FetchOptions
 from taskctl.secrets import Secret
 
@@ -34,6 +34,41 @@ def required_option(given: str | None, key: str, *, flag: str, what: str, profil
 
 class Fetcher(Protocol):
     def fetch(self, task_id: str) -> TaskResult: ...
+
+
+class ListQuery(NamedTuple):
+    """What `list` asks for: normalized states (empty: any), the provider's task types as its
+    ``parse_list_types`` gave them (empty: any), the service's keyword search, and how many tasks a page should
+    hold (the provider clamps it to what its API allows)."""
+
+    states: frozenset[State] = frozenset()
+    types: tuple[str, ...] = ()
+    name: str | None = None
+    page_size: int = 50
+
+
+class ListPage(NamedTuple):
+    """One page of a listing as the service sent it: every item (none filtered out), the matching total it
+    reports (None: it did not say, or said nonsense), the page size it applied, and whether it called this page
+    the last."""
+
+    results: tuple[TaskResult, ...]
+    total: int | None
+    page_size: int
+    last: bool = False
+
+
+class Lister(Protocol):
+    """A fetcher that can also list tasks (a provider whose spec says ``lists``)."""
+
+    def pages(self, query: ListQuery) -> Iterator[ListPage]:
+        """The pages of the listing, newest tasks first, requested one at a time as they are asked for (the caller
+        decides when to stop; the iterator may go on forever)."""
+        ...
+
+    def accepts(self, query: ListQuery, result: TaskResult) -> bool:
+        """Whether a listed task matches what the service could not filter on (states aside: the caller checks)."""
+        ...
 
 
 class ProviderModule(Protocol):
@@ -80,10 +115,13 @@ def mapped_error(rules: str, what: str, status: int, profile: Profile, **facts: 
     ``rules``; "" for none) and the shared defaults. The tables load only once an answer has failed."""
     import importlib
 
+    from taskctl.http.client import RETRY_STATUSES, retried, retries_of_last_request
     from taskctl.providers.error_rules import NO_RULES, Failure, error_for
 
     table = importlib.import_module(rules).RULES if rules else NO_RULES
-    return error_for(Failure(what, status, profile, **facts), table)
+    error = error_for(Failure(what, status, profile, **facts), table)
+    # The answer a request ended with after its retries (this thread's last request): say they were made.
+    return retried(error, retries_of_last_request()) if status in RETRY_STATUSES else error
 
 
 def decode_json(response: requests.Response, what: str, profile: Profile, *, rules: str = "",
@@ -158,10 +196,20 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+SHOWN_ID_LENGTH = 40  # an invalid id is quoted up to this many characters (a 100 KB one is not echoed whole)
+
+
+def shown_id(text: str) -> str:
+    """An invalid id as an error quotes it: ``repr`` (controls visible), cut to its first characters when long."""
+    if len(text) <= SHOWN_ID_LENGTH:
+        return repr(text)
+    return f"{text[:SHOWN_ID_LENGTH]!r}… ({len(text):,} characters)"
+
+
 def parse_opaque_id(provider: str, text: str, max_length: int = 128) -> str:
     """Validate an opaque string task id: non-empty, printable, of a sane length."""
     # "." and ".." would be normalized away as path segments and name another resource.
     if not text.strip() or len(text) > max_length or not text.isprintable() or text in (".", ".."):
-        raise UsageError(f"invalid {provider} task id {text!r}: expected a printable id of 1 to "
+        raise UsageError(f"invalid {provider} task id {shown_id(text)}: expected a printable id of 1 to "
                          f"{max_length} characters")
     return text

@@ -76,6 +76,7 @@ class CommandHelp(NamedTuple):
     watch: str
     download: str = ""
     preview: str = ""
+    list: str = ""
 
     @property
     def example(self) -> str:
@@ -112,6 +113,7 @@ class ProviderSpec(NamedTuple):
     # own tools in the environment, tried after taskctl's own ($TASKCTL_*, the file, the keyring)
     sessions: str = ""  # module of a provider that trades the secret for a kept session token: forget(profile,
     # environ) -> bool and expiry(profile, environ) -> datetime | None (taskctl.providers.base.SessionTokens)
+    lists: bool = False  # its fetcher lists tasks (taskctl.providers.base.Lister); its client has parse_list_types
 
     def key(self, name: str) -> ProfileKey | None:
         return next((key for key in self.profile_keys if key.name == name), None)

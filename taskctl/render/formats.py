@@ -14,6 +14,7 @@ class Format(StrEnum):
     tree = "tree"
     json = "json"
     yaml = "yaml"
+    summary = "summary"
 
 
 RENDERERS: dict[Format, str] = {
@@ -21,4 +22,8 @@ RENDERERS: dict[Format, str] = {
     Format.tree: "taskctl.render.tree",
     Format.json: "taskctl.render.json",
     Format.yaml: "taskctl.render.yaml",
+    Format.summary: "taskctl.render.summary",
 }
+
+JQ_FORMATS = frozenset({Format.json, Format.summary})
+"""The formats whose documents --jq can read (JSON ones)."""

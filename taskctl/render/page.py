@@ -22,10 +22,11 @@ class Page:
     not), so rich never writes or flushes the real stream itself, where a closed pipe would raise SystemExit(1)."""
 
     def __init__(self, console_factory: Callable[[], Console], redact: Callable[[str], str],
-                 now: Callable[[], datetime] | None = None) -> None:
+                 now: Callable[[], datetime] | None = None, profile: str | None = None) -> None:
         self._console_factory = console_factory
         self.redact = redact
         self._now = now
+        self.profile = profile  # the profile the tasks were fetched with (the summary names it)
 
     def now(self) -> datetime | None:
         """The time ages are counted from (None: the wall clock when shown)."""

@@ -21,10 +21,13 @@ def state_text(state: State) -> Text:
     return Text(state.value, style=f"bold {STATE_STYLES[state]}")
 
 
-def progress_text(percent: int, cells: int = PROGRESS_CELLS) -> Text:
-    """``██████░░░░ 60%``: the bar clamped to 0-100, the number as reported."""
+def progress_text(percent: int, state: State = State.RUNNING, cells: int = PROGRESS_CELLS) -> Text:
+    """``██████░░░░ 60%``, the one progress bar of the table, the tree and the live watch line: the done part in
+    the state's colour (a failed task's bar is red, not green), the rest a shaded glyph, visible without colour
+    (NO_COLOR, a log); the bar clamped to 0-100, the number as reported. ``cells`` 0: the number alone."""
     from rich.text import Text
 
     clamped = max(0, min(100, percent))
     filled = round(clamped * cells / 100)
-    return Text.assemble(("█" * filled, "green"), ("░" * (cells - filled), "dim"), f" {percent}%")
+    bar = Text.assemble(("█" * filled, STATE_STYLES[state]), ("░" * (cells - filled), "dim"))
+    return bar.append(f" {percent}%" if cells else f"{percent}%")

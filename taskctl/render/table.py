@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 URL_WIDTH = 22  # shortened links in table columns; the whole URL is in -o json / tree
 SUMMARY_URL_WIDTH = 60  # a summary line has room for the host
 FIRST_COLUMN_WIDTH = 30
+MIN_URL_WIDTH = 12  # a link cut shorter says nothing: the column goes instead
+FIRST_READABLE_WIDTH = 24  # the first column says what the row is about: other columns go before it folds more
+READABLE_WIDTH = 12  # below this a text column folds into a few characters a line: it goes instead
 
 
 def render_table(task: Task, hyperlinks: bool = False, now: datetime | None = None) -> RenderableType:
@@ -49,11 +52,11 @@ def _summary(task: Task, hyperlinks: bool, now: datetime | None) -> Table:
             value = _value_cell(item.value, item.kind, hyperlinks, now)
         grid.add_row(safe_text(item.label), value)
         if item.kind is FieldKind.STATUS and task.progress is not None:
-            grid.add_row("Progress", progress_text(task.progress))
+            grid.add_row("Progress", progress_text(task.progress, task.state))
     if not any(item.kind is FieldKind.STATUS for item in task.summary):
         grid.add_row("State", state_text(task.state))
         if task.progress is not None:
-            grid.add_row("Progress", progress_text(task.progress))
+            grid.add_row("Progress", progress_text(task.progress, task.state))
     if task.message:
         grid.add_row("Message", safe_text(task.message, STATE_STYLES[task.state]))
     return grid
@@ -82,19 +85,26 @@ class _SectionTable:
         from rich.table import Table
 
         section = self.section
+        shown = _columns_that_fit(section, width)
         count = section.count if section.count is not None else len(section.rows)
-        table = Table(title=safe_text(f"{section.title} ({count})"), title_justify="left", title_style="bold",
+        hidden = [section.columns[position] for position in range(len(section.columns)) if position not in shown]
+        title = safe_text(f"{section.title} ({count})")
+        if hidden:
+            title.append_text(safe_text(f"  ({', '.join(hidden)} hidden)", "dim"))
+        table = Table(title=title, title_justify="left", title_style="bold",
                       box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
-        first_width = self._first_column_width(width)
-        for position, column in enumerate(section.columns):
+        first_width = self._first_column_width(width) if not hidden else None
+        url_width = _url_width(section, shown, width)
+        for position in shown:
+            column = section.columns[position]
             if position in section.url_columns:
-                table.add_column(safe_text(column), overflow="ellipsis", no_wrap=True, max_width=URL_WIDTH)
+                table.add_column(safe_text(column), overflow="ellipsis", no_wrap=True, max_width=url_width)
             else:
                 table.add_column(safe_text(column), overflow="fold",
                                  min_width=first_width if position == 0 else None)
         for row in section.rows:
-            table.add_row(*(_url_cell(cell, self.hyperlinks) if position in section.url_columns else safe_text(cell)
-                            for position, cell in enumerate(row)))
+            table.add_row(*(_url_cell(row[position], self.hyperlinks) if position in section.url_columns
+                            else safe_text(row[position]) for position in shown))
         return table
 
     def _first_column_width(self, width: int) -> int | None:
@@ -107,6 +117,41 @@ class _SectionTable:
         others = sum(URL_WIDTH if position in section.url_columns else _longest_word(section, position)
                      for position in range(1, len(section.columns)))
         return longest if longest + others + 3 * (len(section.columns) - 1) <= width else None
+
+
+def _columns_that_fit(section: Section, width: int) -> list[int]:
+    """The columns to show at ``width``: all when each gets a readable width; else the least useful go first
+    (links, then from the right), never the first (what the row is about)."""
+    shown = list(range(len(section.columns)))
+    order = [p for p in reversed(shown) if p in section.url_columns and p != 0]
+    order += [p for p in reversed(shown) if p not in order and p != 0]
+    for position in order:
+        needed = sum(_readable_width(section, p) for p in shown) + 2 * (len(shown) - 1)
+        if needed <= width:
+            break
+        shown.remove(position)
+    return shown
+
+
+def _readable_width(section: Section, position: int) -> int:
+    """The narrowest a column may get and still be read: a link's short form, else its longest cell up to a
+    dozen characters, two dozen for the first (longer cells fold onto more lines)."""
+    if position in section.url_columns:
+        return MIN_URL_WIDTH
+    return min(_longest_cell(section, position), FIRST_READABLE_WIDTH if position == 0 else READABLE_WIDTH)
+
+
+def _longest_cell(section: Section, position: int) -> int:
+    cells = [section.columns[position], *(row[position] for row in section.rows)]
+    return max((len(cell) for cell in cells), default=0)
+
+
+def _url_width(section: Section, shown: list[int], width: int) -> int:
+    """Links get what the text columns leave (they are cut with an ellipsis; text would fold instead)."""
+    texts = sum(min(_longest_cell(section, p), FIRST_COLUMN_WIDTH) for p in shown if p not in section.url_columns)
+    links = sum(1 for p in shown if p in section.url_columns) or 1
+    left = (width - texts - 2 * (len(shown) - 1)) // links
+    return max(MIN_URL_WIDTH, min(URL_WIDTH, left))
 
 
 def _longest_word(section: Section, position: int) -> int:

@@ -37,6 +37,16 @@ class SeedBook(Generic[K, R]):
             poll = self._polls[key] = self._polls.get(key, 0) + 1
         return seed(poll) if callable(seed) else seed
 
+    def peek(self, key: K) -> R | None:
+        """The seed's answer as its last poll saw it (as the first will, before any), without counting a poll:
+        what a listing shows of an advancing task."""
+        with self.lock:
+            seed = self._seeds.get(key)
+            poll = max(1, self._polls.get(key, 0))
+        if seed is None:
+            return None
+        return seed(poll) if callable(seed) else seed
+
 
 def gateway_faults(redirect_target: str) -> dict[str, Response]:
     """A gateway's own answers: ``502``, ``503`` (with Retry-After: 1) and ``redirect`` (302 to another host)."""

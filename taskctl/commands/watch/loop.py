@@ -135,6 +135,37 @@ class Pacing:
         self.current = max(self.current, min(self.current * RATE_LIMIT_STRETCH, self.stretch_cap))
 
 
+@dataclass
+class ProfilePacing(Pacing):
+    """The pace of one task among several watched through one profile: a rate limit met by any of them
+    stretches them all (the service limits the profile, not the task), once per step of the one that met it."""
+
+    group: list[ProfilePacing] = field(default_factory=list)
+    clock: Clock = field(default=lambda: 0.0)
+    _stretched_at: list[float] = field(default_factory=list)  # shared by the group: when it last stretched
+
+    def stretch(self) -> None:
+        now = self.clock()
+        if self._stretched_at and now - self._stretched_at[0] < self.current:
+            return  # another task of the group already slowed everyone for this round
+        self._stretched_at[:] = [now]
+        for member in self.group:
+            Pacing.stretch(member)
+
+    @property
+    def last_stretch(self) -> float | None:
+        """When the group last stretched (None: never)."""
+        return self._stretched_at[0] if self._stretched_at else None
+
+    @classmethod
+    def group_of(cls, size: int, base: float, clock: Clock) -> list[ProfilePacing]:
+        group: list[ProfilePacing] = []
+        stretched_at: list[float] = []
+        for _ in range(size):
+            group.append(cls(base, group=group, clock=clock, _stretched_at=stretched_at))
+        return group
+
+
 class _Quiet:
     def polled(self, result: TaskResult, elapsed: float) -> None:
         pass
@@ -151,29 +182,32 @@ def watch(fetch: Callable[[], TaskResult], policy: WatchPolicy, *, clock: Clock,
     passes (or, without one, ``policy.outage_limit`` seconds of failures in a row) the last error is
     raised if no task was ever seen. Any other TaskctlError propagates at once.
     """
-    return _Watch(fetch, policy, clock, sleep, observer or _Quiet()).run()
+    return Watch(fetch, policy, clock, sleep, observer or _Quiet()).run()
 
 
-class _Watch:
-    """The state of one watch: the pace, the deadline, the last task seen, since when polls fail."""
+class Watch:
+    """The state of one watch: the pace, the deadline, the last task seen, since when polls fail.
+
+    ``run`` polls until the end; ``poll`` is one poll and the wait after it, for a caller that schedules several
+    watches itself (its ``sleep`` then records when to poll next instead of sleeping)."""
 
     def __init__(self, fetch: Callable[[], TaskResult], policy: WatchPolicy, clock: Clock, sleep: Sleep,
-                 observer: WatchObserver) -> None:
+                 observer: WatchObserver, pacing: Pacing | None = None, start: float | None = None) -> None:
         self.fetch, self.policy, self.clock, self.sleep, self.observer = fetch, policy, clock, sleep, observer
-        self.start = clock()
+        self.start = clock() if start is None else start
         self.deadline = None if policy.timeout is None else self.start + policy.timeout
-        self.pacing = Pacing(policy.interval)
+        self.pacing = pacing or Pacing(policy.interval)
         self.polls = 0
         self.last: TaskResult | None = None
         self.failing_since: float | None = None
 
     def run(self) -> WatchOutcome:
         while True:
-            outcome = self._poll()
+            outcome = self.poll()
             if outcome is not None:
                 return outcome
 
-    def _poll(self) -> WatchOutcome | None:
+    def poll(self) -> WatchOutcome | None:
         """One poll and the wait after it; an outcome when the watch is over."""
         self.polls += 1
         began = self.clock()

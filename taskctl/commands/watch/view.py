@@ -23,13 +23,15 @@ from taskctl.model import State, Task, TaskResult
 from taskctl.render.safe import inert
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType
     from rich.spinner import Spinner
+    from rich.text import Text
 
     from taskctl.context import AppContext
 
 REFRESH_PER_SECOND = 4
 NAME_WIDTH = 40
+MIN_LABEL = 6  # a label cut shorter than this says nothing
 
 
 @contextmanager
@@ -127,57 +129,67 @@ class LiveView:
         self._note = f"retrying in {seconds_text(retry_in)}"
         self._warn(retry_words(self.label, error, retry_in))
 
-    def __rich__(self) -> RenderableType:
-        from rich.table import Table
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[RenderableType]:
+        yield self.line(options.max_width)
 
-        grid = Table.grid(padding=(0, 1))
-        cells = [self._spinner_cell(), self._title(), *self._state_cells(),
-                 self._dim(seconds_text(self._clock() - self._started))]
-        for _cell in cells:
-            grid.add_column(no_wrap=True, overflow="ellipsis")
-        grid.add_row(*cells)
-        return grid
+    def line(self, width: int) -> Text:
+        """The line at ``width`` columns: the richest layout that fits, dropping the least useful parts first
+        (the name, then the bar, then the elapsed time and the note, then cutting the label); the state and the
+        whole percentage stay at any width."""
+        from rich.text import Text
 
-    def _spinner_cell(self) -> RenderableType:
+        elapsed = seconds_text(self._clock() - self._started)
+        for named, cells, timed in _LAYOUTS:
+            title = self._title(named)
+            rest = [*self._state_parts(cells), self._dim(self._note) if self._note and timed else None,
+                    self._dim(elapsed) if timed else None]
+            line = Text(" ").join([self._spinner_text(), title, *(part for part in rest if part is not None)])
+            if line.cell_len <= width:
+                return line
+        # The leanest layout: the label cut to what is left beside the state, or left out.
+        room = width - (line.cell_len - title.cell_len)
+        title.truncate(room, overflow="ellipsis")
+        parts = [self._spinner_text(), title] if room >= MIN_LABEL else [self._spinner_text()]
+        line = Text(" ").join([*parts, *(part for part in rest if part is not None)])
+        line.truncate(width, overflow="crop")
+        return line
+
+    def _spinner_text(self) -> Text:
+        from rich.text import Text
+
         if self._spinner is None:
             from rich.spinner import Spinner
 
             self._spinner = Spinner("dots", style="cyan")
-        return self._spinner
+        frame = self._spinner.render(self._clock())
+        return frame if isinstance(frame, Text) else Text(str(frame))
 
-    def _title(self) -> RenderableType:
+    def _title(self, named: bool = True) -> Text:
         from rich.text import Text
 
         title = Text(inert(self._redact(self.label)), style="bold")
-        if self._task is not None and self._task.name:
+        if named and self._task is not None and self._task.name:
             name = inert(self._redact(self._task.name))
             title.append(" · " + (name if len(name) <= NAME_WIDTH else name[:NAME_WIDTH - 1] + "…"))
         return title
 
-    def _state_cells(self) -> list[RenderableType]:
-        from taskctl.render.style import state_text
+    def _state_parts(self, cells: int) -> list[Text]:
+        from taskctl.render.style import progress_text, state_text
 
         task = self._task
-        cells: list[RenderableType] = []
-        if task is not None:
-            state = state_text(task.state)
-            if task.state == State.UNKNOWN:
-                state.append(f" ({inert(self._redact(task.raw_status))})", style="dim")
-            cells.append(state)
-            if task.progress is not None:
-                cells.append(self._progress(task.progress))
-        if self._note:
-            cells.append(self._dim(self._note))
-        return cells
+        if task is None:
+            return []
+        state = state_text(task.state)
+        if task.state == State.UNKNOWN:
+            state.append(f" ({inert(self._redact(task.raw_status))})", style="dim")
+        return [state] if task.progress is None else [state, progress_text(task.progress, task.state, cells)]
 
     @staticmethod
-    def _progress(percent: int) -> RenderableType:
-        from taskctl.render.style import progress_text
-
-        return progress_text(percent)
-
-    @staticmethod
-    def _dim(text: str) -> RenderableType:
+    def _dim(text: str) -> Text:
         from rich.text import Text
 
         return Text(text, style="dim")
+
+
+# From the richest live line to the leanest: (with the name, bar cells, with the elapsed time and the note).
+_LAYOUTS = ((True, 20, True), (False, 20, True), (False, 10, True), (False, 0, True), (False, 0, False))

@@ -23,8 +23,8 @@ SPEC = ProviderSpec(
     emulator="taskctl.providers.eo.emulator:EoApi",
     help=CommandHelp(
         get="Show one or more EO tasks by id.\n\nExample: taskctl eo get 702 --profile sandbox",
-        watch="Wait for an EO task to end, then show it: exit 0 published, 7 failed, 8 --timeout passed.\n\n"
-              "Example: taskctl eo watch 710 --profile sandbox --interval 1",
+        watch="Wait for one or more EO tasks to end, then show them: exit 0 published, 7 failed, 8 --timeout\n"
+              "passed.\n\nExample: taskctl eo watch 710 711 --profile sandbox --interval 1",
         download="Download the output file of a published EO task (--inputs: its input files too); print each "
                  "path written.\n\n"
                  "Links come from the file-URL API just before each download and carry no credential; an expired "
@@ -34,11 +34,16 @@ SPEC = ProviderSpec(
         preview="Show the thumbnail of an EO task's output (or of an input: --input NAME) in the terminal.\n\n"
                 "kitty, iTerm2 and sixel terminals get the image itself, others a colour half-block drawing. "
                 "Not on a\nterminal, --save PATH or --open is needed.\n\n"
-                "Example: taskctl eo preview 703 --profile sandbox"),
+                "Example: taskctl eo preview 703 --profile sandbox",
+        list="List EO tasks, newest first: --state and --type filter, --name searches.\n\n"
+             "Types: a number or a name (1 Imagery Fusion, 2 Imagery Mosaicking, 3 Clip, 4 Cloud Removal,\n"
+             "6 Band Merging, 7 NDVI, 8 EVI, 9 NDWI, 10 NDBI, 11 BAI).\n\n"
+             "Example: taskctl eo list --state running --type ndvi --profile sandbox"),
     profile_keys=(ProfileKey("auth_header", default="Authorization", check=_check_header_name),),
     secret_header_key="auth_header",
     sandbox_storage_mounts=("eo-storage",),  # the stand-in for the blob storage of files and thumbnails
     downloads=True,
     download_inputs=True,
     previews=True,
+    lists=True,
 )

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from taskctl.config import Profile
 from taskctl.errors import ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
-from taskctl.jsonio import describe_value, json_type
+from taskctl.jsonio import as_int, describe_value, json_type
 from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
-from taskctl.providers.base import decode_json, mapped_error
+from taskctl.providers.base import ListPage, ListQuery, decode_json, mapped_error, shown_id
 from taskctl.providers.spec import FetchOptions
 from taskctl.secrets import Secret
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 NAME = "eo"
 ERROR_RULES = "taskctl.providers.eo.errors"  # its rows of the error table (loaded on a failure)
 PATH = "/processtask/query/task/detail"
+LIST_PATH = "/processtask/query/page"
+MAX_PAGE_SIZE = 50  # the API documents no maximum; a moderate page, as its notes advise
 MAX_TASK_ID = 2**63 - 1  # the API's taskId is a Java Long
 # The API documents no failure reason; deployments that add one use names like these.
 FAILURE_KEYS = ("failReason", "failureReason", "errorMessage", "errorMsg", "reason")
@@ -30,15 +33,34 @@ TASK_TYPES = {1: "Imagery Fusion", 2: "Imagery Mosaicking", 3: "Clip", 4: "Cloud
               7: "NDVI", 8: "EVI", 9: "NDWI", 10: "NDBI", 11: "BAI"}
 STATUSES = {5: ("PROCESSING", State.RUNNING), 7: ("PUBLISHED", State.SUCCEEDED),
             8: ("PUBLISH_FAILED", State.FAILED)}
+STATUS_CODES = {state: code for code, (_name, state) in STATUSES.items()}
 
 
 def parse_task_id(text: str) -> str:
     """EO task ids are non-negative integers (Java Long)."""
     candidate = text.strip()
     if not candidate.isdecimal() or not candidate.isascii() or int(candidate) > MAX_TASK_ID:
-        raise UsageError(f"invalid eo task id {text!r}: expected an integer from 0 to {MAX_TASK_ID}",
+        raise UsageError(f"invalid eo task id {shown_id(text)}: expected an integer from 0 to {MAX_TASK_ID}",
                          "example: taskctl eo get 702")
     return str(int(candidate))
+
+
+def parse_list_types(values: Sequence[str]) -> tuple[str, ...]:
+    """`list --type`: type numbers or names (``7``, ``NDVI``, ``band-merging``), as numbers."""
+    by_name = {_squeezed(label): code for code, label in TASK_TYPES.items()}
+    codes = []
+    for value in values:
+        text = value.strip()
+        code = int(text) if text.isascii() and text.isdecimal() and len(text) < 10 else by_name.get(_squeezed(text))
+        if code is None:
+            known = ", ".join(f"{code} {label}" for code, label in TASK_TYPES.items())
+            raise UsageError(f"unknown eo task type {value!r}", f"use a number or a name: {known}")
+        codes.append(str(code))
+    return tuple(dict.fromkeys(codes))
+
+
+def _squeezed(text: str) -> str:
+    return "".join(char for char in text.casefold() if char.isalnum())
 
 
 def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: FetchOptions,
@@ -53,18 +75,55 @@ class EoFetcher:
     client: HttpClient
 
     def fetch(self, task_id: str) -> TaskResult:
-        what = f"eo task {task_id}"
+        data = self._data(PATH, {"taskId": int(task_id)}, f"eo task {task_id}")
+        return TaskResult(raw=data, task=normalize(data, task_id))
+
+    def pages(self, query: ListQuery) -> Iterator[ListPage]:
+        """``POST /processtask/query/page``, page after page (the states the API names are filtered there)."""
+        body: dict[str, Any] = {"keyword": query.name} if query.name else {}
+        codes = [STATUS_CODES.get(state) for state in query.states]
+        if codes and None not in codes:
+            body["taskStatusList"] = sorted(code for code in codes if code is not None)
+        if query.types:
+            body["taskTypeList"] = [int(code) for code in query.types]
+        size = max(1, min(query.page_size, MAX_PAGE_SIZE))
+        number = 1
+        while True:
+            yield self._page({**body, "pageNumber": number, "pageSize": size}, number, size)
+            number += 1
+
+    def accepts(self, query: ListQuery, result: TaskResult) -> bool:
+        task_type = result.raw.get("taskType") if isinstance(result.raw, dict) else None
+        return not query.types or describe_value(task_type) in query.types
+
+    def _page(self, body: dict[str, Any], number: int, size: int) -> ListPage:
+        what = f"eo task list (page {number})"
+        data = self._data(LIST_PATH, body, what, shape="a page of tasks")
+        items = data.get("taskList")
+        if items is None:
+            items = []
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise ResponseError(f"{what}: `taskList` is not a list of task objects",
+                                "the service may not speak this API version; --debug shows its answer")
+        total, applied, pages = (as_int(data.get(key)) for key in ("totalCount", "pageSize", "pageCount"))
+        results = tuple(TaskResult(raw=item, task=normalize(item, "")) for item in items)
+        return ListPage(results, total if total is not None and total >= 0 else None,
+                        applied if applied is not None and applied > 0 else size,
+                        last=pages is not None and number >= pages)
+
+    def _data(self, path: str, json_body: dict[str, Any], what: str, shape: str = "a task object") -> dict[str, Any]:
+        """The ``data`` object of a successful answer, or the error the answer means."""
         response = self.client.request(
-            "POST", self.profile.endpoint + PATH, json_body={"taskId": int(task_id)},
+            "POST", self.profile.endpoint + path, json_body=json_body,
             headers={self.profile.settings["auth_header"]: self.secret.value, "Accept": "application/json"})
         body = decode_json(response, what, self.profile, rules=ERROR_RULES)
         code = body.get("code") if isinstance(body, dict) else None
         if response.status_code == 200 and code in (200, "200"):
             data = body.get("data")
             if not isinstance(data, dict):
-                raise ResponseError(f"{what}: the answer's `data` is {json_type(data)}, not a task object",
+                raise ResponseError(f"{what}: the answer's `data` is {json_type(data)}, not {shape}",
                                     "the service may not speak this API version; --debug shows its answer")
-            return TaskResult(raw=data, task=normalize(data, task_id))
+            return data
         if not isinstance(body, dict) or "code" not in body:
             if response.status_code == 404:  # the API's errors carry `code`: this 404 is from something else
                 raise mapped_error(ERROR_RULES, what, 404, self.profile, got=f"JSON without `code` ({json_type(body)})")
@@ -135,7 +194,21 @@ def normalize(data: dict[str, Any], requested_id: str) -> Task:
                 message=reason if state is State.FAILED else None,
                 type_label=type_label, raw_status=raw_status, state=state, summary=summary,
                 sections=_sections(data),
-                annotations=(("status", f"{status_name} → {state.value}"), ("taskType", type_label)))
+                annotations=(("status", f"{status_name} → {state.value}"), ("taskType", type_label)),
+                status=status, status_text=None if state is State.UNKNOWN else status_name,
+                type_name=type_label if task_type is not None else None, created=_created(data.get("ctime")),
+                list_columns=(Field("Creator", describe_value(data.get("creatorName") or data.get("creator"))),))
+
+
+def _created(ctime: Any) -> datetime | None:
+    """``ctime`` (list items carry it) as a time; its unit is not documented: above 1e12 milliseconds, else
+    seconds."""
+    if not isinstance(ctime, int | float) or isinstance(ctime, bool) or ctime <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(ctime / 1000 if ctime > 1e12 else ctime, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _sections(data: dict[str, Any]) -> tuple[Section, ...]:

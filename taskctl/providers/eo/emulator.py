@@ -1,4 +1,5 @@
-"""The EO (Earth-observation) API: ``POST /eo/processtask/query/task/detail``.
+"""The EO (Earth-observation) API: ``POST /eo/processtask/query/task/detail`` and the paged list,
+``POST /eo/processtask/query/page``.
 
 Faithful to the "Query Task Detail API" document: the token in ``Authorization`` or ``X-API-Key``
 (equal to ``SANDBOX_TOKEN``, no scheme), body ``{"taskId": <Long>}``, answer
@@ -31,11 +32,13 @@ taskId               task
 710                  NDVI (7), advances on each poll: 5 PROCESSING on polls 1-2, then 7 PUBLISHED
 711                  NDVI (7), advances on each poll: 5 PROCESSING on polls 1-2, then 8 PUBLISH_FAILED
                      (with an undocumented ``failReason``)
-712                  NDBI (10), 7 PUBLISHED, but ``output.dataFileId`` null: no file to download
-713                  NDVI (7), 7 PUBLISHED, output file 999, which the file-URL API does not know
-714                  Band Merging (6), 7 PUBLISHED; each link to its output file works once
+712                  NDBI (10), 7 PUBLISHED, but ``output.dataFileId`` null: no file to download (*)
+713                  NDVI (7), 7 PUBLISHED, output file 999, which the file-URL API does not know (*)
+714                  Band Merging (6), 7 PUBLISHED; each link to its output file works once (*)
 1985949195927285760  BAI (11), 7 PUBLISHED: a 19-digit id (and ``outputPath``)
 ===================  ==================================================================
+
+(*) For the error paths of a download: like the fault ids, not in the list.
 
 Files: ``GET /eo/datafile/file/urls?dataFileIds=<id>,<id>`` (token as above) answers ``{"code": 200,
 "message": "success", "data": {"urlList": [{"url", "dataFileId", "name", "path"}]}}`` with a fresh
@@ -65,6 +68,15 @@ taskId  HTTP  answer
 
 Every error body above also carries ``"data": null``.
 
+The list (``POST /processtask/query/page``, the "Query Process Task List" document): every task above
+(fault ids aside) and the generated ones of ``catalogue.py`` (720-739 finished or processing over every type,
+740-759 a batch that advances on each poll, 753 failing), 50 in all, newest ``ctime`` first. ``keyword``
+(case-insensitive, in ``taskName``), ``taskStatusList`` and ``taskTypeList`` filter (an empty list: no
+filter); ``pageNumber`` (from 1) and ``pageSize`` (default 10, clamped to 50 and echoed) page; past the end,
+an empty ``taskList``. A field of the wrong type: ``{"code": 400, ...}`` with HTTP 200. Listing counts no poll:
+an advancing task shows the state its last poll saw. Tasks added with ``add_task`` are listed too when their
+seed is a task object.
+
 Seeding at runtime: ``RunningSandbox.add_task("eo", task_id, seed)`` where ``seed`` is an
 ``EoResult``: a task object (served as ``data`` of a ``code`` 200 answer), ``bytes`` (the whole
 HTTP 200 JSON body, sent as is) or a ``Response`` (sent as is); or a callable taking the poll
@@ -78,7 +90,8 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
-from taskctl.providers.eo.seeds import advancing_tasks, seed_tasks, stored_files
+from taskctl.providers.eo.catalogue import batch_tasks, catalogue_tasks, list_item
+from taskctl.providers.eo.seeds import advancing_tasks, download_fault_tasks, seed_tasks, stored_files
 from taskctl.providers.eo.storage import STORAGE_MOUNT, STORAGE_PLACEHOLDER, EoStorage, StoredFile
 from taskctl.sandbox import SANDBOX_TOKEN
 from taskctl.sandbox.seeds import SeedBook, gateway_faults
@@ -94,9 +107,12 @@ from taskctl.sandbox.server import (
 
 DETAIL_PATH = "/processtask/query/task/detail"
 FILE_URLS_PATH = "/datafile/file/urls"
+LIST_PATH = "/processtask/query/page"
+MAX_PAGE_SIZE = 50
 AUTH_HEADERS = ("Authorization", "X-API-Key")
 REDIRECT_TARGET = "http://203.0.113.7/eo/processtask/query/task/detail"
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
+FINAL_POLL = 10**6  # a poll count past every advancing task's end: its last state, whose files the storage holds
 
 EoResult = Mapping[str, Any] | bytes | Response
 EoSeed = EoResult | Callable[[int], EoResult]
@@ -163,13 +179,21 @@ class EoApi:
         seeds: dict[int, EoSeed] = {702: lambda _poll: document_example()}
         seeds.update(seed_tasks())
         seeds.update(advancing_tasks())
+        seeds.update(catalogue_tasks())
+        seeds.update(batch_tasks())
+        self._listed = list(seeds)  # every task so far; the faults below are not tasks
+        seeds.update(download_fault_tasks())
         seeds.update(_faults())
         self._seeds: SeedBook[int, EoResult] = SeedBook(seeds)
-        self.storage = EoStorage(stored_files())
+        self.storage = EoStorage(stored_files([*seed_tasks().values(), *download_fault_tasks().values(),
+                                               *catalogue_tasks().values(),
+                                               *(final(FINAL_POLL) for final in (*advancing_tasks().values(),
+                                                                                 *batch_tasks().values()))]))
 
     def routes(self) -> list[Route]:
-        """The routes of this API: task detail, and the download links of data files."""
-        return [Route("POST", DETAIL_PATH, self.task_detail), Route("GET", FILE_URLS_PATH, self.file_urls)]
+        """The routes of this API: task detail, the list, and the download links of data files."""
+        return [Route("POST", DETAIL_PATH, self.task_detail), Route("POST", LIST_PATH, self.task_list),
+                Route("GET", FILE_URLS_PATH, self.file_urls)]
 
     def extra_mounts(self) -> dict[str, Mount]:
         """``/eo-storage``, on the storage host."""
@@ -202,6 +226,8 @@ class EoApi:
         if not is_long(task_id):
             raise ValueError(f"EO task ids are Java Longs, not {task_id!r}")
         self._seeds.put(task_id, seed)
+        if task_id not in self._listed:
+            self._listed.append(task_id)
 
     def task_detail(self, request: Request) -> Response:
         """``POST /processtask/query/task/detail``."""
@@ -221,3 +247,59 @@ class EoApi:
         """The seed's answer for ``task_id``, counting the poll."""
         result = self._seeds.poll(task_id)
         return error(404, "Task not found") if result is None else _to_response(result, storage_url)
+
+    def task_list(self, request: Request) -> Response:
+        """``POST /processtask/query/page``."""
+        if not any(request.header(name) == SANDBOX_TOKEN for name in AUTH_HEADERS):
+            return error(401, "Unauthorized", http_status=401)
+        body = json_object(request.body)
+        if body is None:
+            return error(400, "Malformed JSON request body", http_status=400)
+        query = _list_query(body)
+        if isinstance(query, Response):
+            return query
+        keyword, statuses, types, page_number, page_size = query
+        items = [item for item in self._list_items()
+                 if (not keyword or keyword.casefold() in str(item["taskName"]).casefold())
+                 and (not statuses or item["status"] in statuses) and (not types or item["taskType"] in types)]
+        items.sort(key=lambda item: (item["ctime"], item["id"]), reverse=True)
+        start = (page_number - 1) * page_size
+        data = {"taskList": items[start:start + page_size], "pageNumber": page_number, "pageSize": page_size,
+                "pageCount": -(-len(items) // page_size), "totalCount": len(items)}
+        return json_response(200, {"code": 200, "message": "success", "data": data})
+
+    def _list_items(self) -> list[dict[str, Any]]:
+        items = []
+        for task_id in list(self._listed):
+            result = self._seeds.peek(task_id)
+            if isinstance(result, bytes):
+                parsed = json_object(result)
+                result = parsed.get("data") if parsed else None
+            if isinstance(result, Mapping):
+                items.append(list_item(dict(result)))
+        return items
+
+
+ListQuery = tuple[str | None, list[int], list[int], int, int]
+
+
+def _list_query(body: dict[str, Any]) -> ListQuery | Response:
+    """The list request's fields, or the API's answer to a field of the wrong type."""
+    keyword = body.get("keyword")
+    if keyword is not None and not isinstance(keyword, str):
+        return error(400, "keyword must be a String")
+    lists = []
+    for name in ("taskStatusList", "taskTypeList"):
+        value = body.get(name)
+        if value is not None and not (isinstance(value, list) and all(is_long(item) for item in value)):
+            return error(400, f"{name} must be a list of Integers")
+        lists.append(value or [])
+    numbers = []
+    for name, default in (("pageNumber", 1), ("pageSize", 10)):
+        value = body.get(name, default)
+        if value is None:
+            value = default
+        if not is_long(value) or value < 1:
+            return error(400, f"{name} must be a positive Integer")
+        numbers.append(value)
+    return keyword, lists[0], lists[1], numbers[0], min(numbers[1], MAX_PAGE_SIZE)

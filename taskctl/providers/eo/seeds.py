@@ -5,7 +5,7 @@ Task 702 is not here: it is the document's own success example, served from ``da
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from taskctl.providers.eo.storage import StoredFile, thumbnail_url
@@ -210,8 +210,13 @@ def advancing_tasks() -> dict[int, Callable[[int], dict[str, Any]]]:
 def seed_tasks() -> dict[int, dict[str, Any]]:
     """A fresh copy of every seed task object, by id."""
     tasks = (_ndvi_703(), _mosaic_704(), _cloud_removal_705(), _many_inputs_706(), _bai_big_id(),
-             _hostile_707(), _empty_708(), _no_file_712(), _missing_file_713(), _expiring_714())
+             _hostile_707(), _empty_708())
     return {item["id"]: item for item in tasks}
+
+
+def download_fault_tasks() -> dict[int, dict[str, Any]]:
+    """712-714, for the error paths of a download; like the fault ids, they are not listed."""
+    return {item["id"]: item for item in (_no_file_712(), _missing_file_713(), _expiring_714())}
 
 
 # Names a storage host may send for task 707's files: a path out of the folder with an OSC 8 link and BEL, an
@@ -223,10 +228,10 @@ HOSTILE_FILES = {
 }
 
 
-def stored_files() -> dict[int, StoredFile]:
-    """The storage host's files: every input and output file of the seed tasks, by data file id."""
+def stored_files(tasks: Iterable[dict[str, Any]]) -> dict[int, StoredFile]:
+    """The storage host's files: every input and output file of ``tasks`` (task objects), by data file id."""
     files: dict[int, StoredFile] = {}
-    for item in (*seed_tasks().values(), publishing_710(ADVANCING_POLLS + 1)):
+    for item in tasks:
         entries = [*(item.get("datas") or []), item.get("output") or {}]
         for entry in entries:
             file_id = entry.get("dataFileId")

@@ -28,7 +28,8 @@ SPEC = ProviderSpec(
     help=CommandHelp(
         get="Show one or more KooDrive share tasks by id.\n\n"
             "Example: taskctl koodrive get task-running --profile sandbox",
-        watch="Wait for a KooDrive share task to end, then show it: exit 0 done, 7 partial/failed/canceled,\n"
+        watch="Wait for one or more KooDrive share tasks to end, then show them: exit 0 done,\n"
+              "7 partial/failed/canceled, "
               "8 --timeout passed.\n\nExample: taskctl koodrive watch task-advancing --profile sandbox --interval 1",
         download="Download the package of a finished KooDrive task; print the path written.\n\n"
                  "An interrupted download resumes when run again, if the storage host names the file's version "

@@ -27,6 +27,10 @@ BEARER = "Bearer+"
 TASK_TYPES = {1: "package download", 2: "save to drive"}
 STATUSES = {0: "to be processed", 1: "being processed", 2: "completed", 3: "canceled"}
 RESULTS = {1: "all succeeded", 2: "partially failed", 3: "all failed"}
+FILE_FAILED = 3  # a per-file result's `status` (1: succeeded)
+FILE_STATUSES = {1: "succeeded", FILE_FAILED: "failed"}
+FILE_COLUMNS = {"fileName": "File", "status": "Status", "msg": "Message", "code": "Code", "fileId": "File id"}
+SHOWN_FAILURES = 3  # failed files named in the message; the table and --json have them all
 
 
 def parse_task_id(text: str) -> str:
@@ -123,10 +127,11 @@ def normalize(task: dict[str, Any], requested_id: str, file_results: Any = None)
     else:
         raw_type = describe_value(task.get("taskType"))
         type_label = f"type {raw_type}" if raw_type else "unknown type"
+    files = file_results if file_results is not None else task.get("taskInfos")
     summary = [Field("Task ID", describe_value(task.get("taskId")) or requested_id), Field("Type", type_label),
                Field("Status", raw_status, kind=FieldKind.STATUS)]
     result_code = task.get("resultCode")
-    if result_code not in (None, "", 0, "0") and state in (State.FAILED, State.PARTIAL, State.UNKNOWN):
+    if result_code not in (None, "", 0, "0") and state is State.UNKNOWN:  # else the message says it
         summary.append(Field("Result code", describe_value(result_code)))
     summary += _times(task)
     if task.get("downloadUrl"):
@@ -135,9 +140,27 @@ def normalize(task: dict[str, Any], requested_id: str, file_results: Any = None)
         summary.append(Field("User", describe_value(task.get("userId"))))
     return Task(provider=NAME, task_id=describe_value(task.get("taskId")) or requested_id, name="",
                 type_label=type_label, raw_status=raw_status, state=state, summary=tuple(summary),
-                sections=_file_sections(file_results if file_results is not None else task.get("taskInfos")),
-                progress=as_int(task.get("progress")),
-                annotations=(("taskStatus", f"{status_name} → {state.value}"), ("taskType", type_label)))
+                sections=_file_sections(files),
+                progress=as_int(task.get("progress")), message=_failure(task, state, files),
+                annotations=(("taskStatus", f"{status_name} → {state.value}"), ("taskType", type_label)),
+                status=task.get("taskStatus"), status_text=STATUSES.get(status) if status is not None else None,
+                type_name=type_label if task.get("taskType") is not None else None,
+                **_moments(task))
+
+
+def _failure(task: dict[str, Any], state: State, file_results: Any) -> str | None:
+    """Why a completed task did not wholly succeed: the service's result code, and each failed file's message."""
+    if state not in (State.FAILED, State.PARTIAL):
+        return None
+    code = task.get("resultCode")
+    parts = [f"result code {describe_value(code)}"] if code not in (None, "", 0, "0") else []
+    entries = file_results if isinstance(file_results, list) else [file_results]
+    failed = [entry for entry in entries if isinstance(entry, dict) and as_int(entry.get("status")) == FILE_FAILED]
+    parts += [f"{describe_value(entry.get('fileName')) or 'a file'}: {describe_value(entry.get('msg')) or 'failed'}"
+              for entry in failed[:SHOWN_FAILURES]]
+    if len(failed) > SHOWN_FAILURES:
+        parts.append(f"{len(failed) - SHOWN_FAILURES} more files failed")
+    return "; ".join(parts) or RESULTS.get(as_int(task.get("taskResultCode")) or 0)
 
 
 def _state(status: int | None, result: int | None) -> State:
@@ -157,6 +180,13 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
+def _moments(task: dict[str, Any]) -> dict[str, Any]:
+    """The task's times for `-o summary`: created, started, ended, and the duration when both ends are known."""
+    created, started, ended = (parse_time(task.get(key)) for key in ("createTime", "startTime", "endTime"))
+    duration = (ended - started).total_seconds() if started and ended else None
+    return {"created": created, "started": started, "ended": ended, "duration_seconds": duration}
+
+
 def _times(task: dict[str, Any]) -> list[Field]:
     fields = []
     moments = {}
@@ -174,17 +204,26 @@ def _times(task: dict[str, Any]) -> list[Field]:
 
 
 def _file_sections(file_results: Any) -> tuple[Section, ...]:
-    """Per-file results of newer deployments (`taskInfos`), whatever keys each entry carries."""
+    """The per-file results (`taskInfos`): the documented keys by name, in the order a reader wants them (the
+    file, how it went, why), each status as a word; keys the document does not name after them, as sent."""
     if isinstance(file_results, dict):
         file_results = [file_results]
     if not isinstance(file_results, list) or not file_results:
         return ()
     entries = [entry for entry in file_results if isinstance(entry, dict)]
-    columns: list[str] = []
+    keys: list[str] = []
     for entry in entries:
-        columns += [key for key in entry if key not in columns]
-    columns = columns[:6]  # keep the table readable; the tree and --json have everything
-    if not columns:
+        keys += [key for key in entry if key not in keys]
+    keys = [key for key in FILE_COLUMNS if key in keys] + [key for key in keys if key not in FILE_COLUMNS]
+    keys = keys[:6]  # keep the table readable; the tree and --json have everything
+    if not keys:
         return ()
-    rows = tuple(tuple(describe_value(entry.get(key)) for key in columns) for entry in entries)
-    return (Section("Files", tuple(columns), rows),)
+    rows = tuple(tuple(_file_cell(key, entry.get(key)) for key in keys) for entry in entries)
+    return (Section("Files", tuple(FILE_COLUMNS.get(key, key) for key in keys), rows),)
+
+
+def _file_cell(key: str, value: Any) -> str:
+    status = as_int(value) if key == "status" else None
+    if status in FILE_STATUSES:
+        return f"{FILE_STATUSES[status]} ({status})"
+    return describe_value(value)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from taskctl.errors import TaskctlError, TaskEndedError, task_label
-from taskctl.jsonio import describe_value
 from taskctl.model import State, TaskResult
 from taskctl.providers.files import RemoteFile, usable_url
 
@@ -47,13 +46,6 @@ def _download_url(result: TaskResult, label: str) -> str:
 
 
 def _reason(result: TaskResult) -> str:
-    """Why a task did not (wholly) succeed: its status, the result code `get` shows, the failure message."""
+    """Why a task did not (wholly) succeed: its status, and the message `get` shows (result code, failed files)."""
     task = result.task
-    details = [task.raw_status]
-    code = result.raw.get("resultCode") if isinstance(result.raw, dict) else None
-    # As `get` shows it: only for a task that failed (wholly or partly); 0 means none.
-    if code not in (None, "", 0, "0") and task.state in (State.FAILED, State.PARTIAL, State.UNKNOWN):
-        details.append(f"result code {describe_value(code)}")
-    if task.message:
-        details.append(task.message)
-    return "; ".join(detail for detail in details if detail)
+    return "; ".join(detail for detail in (task.raw_status, task.message) if detail)

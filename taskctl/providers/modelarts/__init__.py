@@ -62,14 +62,19 @@ SPEC = ProviderSpec(
     help=CommandHelp(
         get="Show one or more ModelArts processing tasks by id.\n\n"
             "Example: taskctl modelarts get AcYfsdfhGyrWL5TtahH --profile sandbox",
-        watch="Wait for a ModelArts processing task to end, then show it: exit 0 succeeded, 7 failed/canceled,\n"
-              "8 --timeout passed.\n\nExample: taskctl modelarts watch task-advancing --profile sandbox --interval 1"),
+        watch="Wait for one or more ModelArts processing tasks to end, then show them: exit 0 succeeded,\n"
+              "7 failed/canceled, "
+              "8 --timeout passed.\n\nExample: taskctl modelarts watch task-advancing --profile sandbox --interval 1",
+        list="List ModelArts processing tasks, newest first: --state and --type filter, --name searches names.\n\n"
+             "Types: a template id or its short name (analyse, cleaning, augmentation, validation, selection).\n\n"
+             "Example: taskctl modelarts list --state failed --profile sandbox"),
     profile_keys=(ProfileKey("project_id"), ProfileKey("access_key"), ProfileKey("region", check=check_region_name),
                   ProfileKey("iam_endpoint", check=_check_url, convert=lambda url: url.rstrip("/")),
                   ProfileKey("domain"), ProfileKey("username")),
     options=ModelArtsOptions,
     cli_options=(CliOption("project_id", "--project-id", "ID",
-                           "Project of the tasks (default: the profile's project_id)."),),
+                           "Project of the tasks (default: the profile's project_id).",
+                           commands=frozenset({"get", "watch", "download", "list"})),),
     secret_headers=frozenset({"x-auth-token", "x-security-token", "x-subject-token"}),
     signing_key="access_key",
     sandbox_settings={"project_id": SANDBOX_PROJECT_ID},
@@ -83,4 +88,5 @@ SPEC = ProviderSpec(
     auth_methods=frozenset({"password"}),
     env_secret="taskctl.providers.modelarts.credentials:sdk_secret",
     sessions="taskctl.providers.modelarts.session",
+    lists=True,
 )

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from taskctl.config import Profile
 from taskctl.errors import ConfigError, ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, dumps, json_type
 from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
-from taskctl.providers.base import decode_json, mapped_error, parse_opaque_id
+from taskctl.providers.base import ListPage, ListQuery, decode_json, mapped_error, parse_opaque_id
 from taskctl.providers.modelarts import ModelArtsOptions
 from taskctl.providers.spec import SecretKind
 from taskctl.secrets import Secret
@@ -32,8 +32,27 @@ TEMPLATES = {"sys_data_analyse": "feature analysis", "sys_data_cleaning": "data 
              "sys_data_selection": "data filtering"}
 
 
+STATUS_CODES = {state: code for code, (_name, state) in STATUSES.items()}
+MAX_PAGE_SIZE = 100  # the API's own limit
+
+
 def parse_task_id(text: str) -> str:
     return parse_opaque_id(NAME, text)
+
+
+def parse_list_types(values: Sequence[str]) -> tuple[str, ...]:
+    """`list --type`: template ids or their short names (``sys_data_analyse``, ``analyse``), as template ids."""
+    names = {**{template: template for template in TEMPLATES},
+             **{template.removeprefix("sys_data_"): template for template in TEMPLATES},
+             **{label: template for template, label in TEMPLATES.items()}}
+    chosen = []
+    for value in values:
+        template = names.get(value.strip().casefold().replace("-", "_"), names.get(value.strip().casefold()))
+        if template is None:
+            known = ", ".join(f"{short.removeprefix('sys_data_')} ({short})" for short in TEMPLATES)
+            raise UsageError(f"unknown modelarts task type {value!r}", f"use a template id or short name: {known}")
+        chosen.append(template)
+    return tuple(dict.fromkeys(chosen))
 
 
 def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: ModelArtsOptions,
@@ -130,8 +149,45 @@ class ModelArtsFetcher:
     session: IamSession | None = None  # `auth: password`: its IAM token
 
     def fetch(self, task_id: str) -> TaskResult:
-        what = f"modelarts task {task_id}"
-        response = self.get(task_url(self.profile.endpoint, self.project_id, task_id))
+        body = self._body(task_url(self.profile.endpoint, self.project_id, task_id), f"modelarts task {task_id}")
+        return TaskResult(raw=body, task=normalize(body, task_id))
+
+    def pages(self, query: ListQuery) -> Iterator[ListPage]:
+        """The listing, newest first (one state and one type are filtered by the service, more by ``accepts``
+        and the caller)."""
+        from taskctl.providers.modelarts.listing import pages
+
+        params = {"sort_by": "create_time", "order": "desc", "return_result": "false"}
+        if query.name:
+            params["task_name"] = query.name
+        if len(query.types) == 1:
+            params["task_type"] = query.types[0]
+        if len(query.states) == 1 and (code := STATUS_CODES.get(next(iter(query.states)))) is not None:
+            params["status"] = str(code)
+        return pages(self.list_page, params, max(1, min(query.page_size, MAX_PAGE_SIZE)))
+
+    def accepts(self, query: ListQuery, result: TaskResult) -> bool:
+        template = result.raw.get("template") if isinstance(result.raw, dict) else None
+        return not query.types or (isinstance(template, dict) and template.get("id") in query.types)
+
+    def list_page(self, params: dict[str, str], page_size: int) -> ListPage:
+        """``GET /v2/{project_id}/processor-tasks?...``: one page."""
+        url = f"{self.profile.endpoint}/v2/{quote(self.project_id, safe='')}/processor-tasks?{urlencode(params)}"
+        what = f"modelarts task list (offset {params.get('offset', '0')})"
+        body = self._body(url, what, shape="a page of tasks")
+        tasks = body.get("tasks")
+        if tasks is None:
+            tasks = []
+        if not isinstance(tasks, list) or not all(isinstance(item, dict) for item in tasks):
+            raise ResponseError(f"{what}: `tasks` is not a list of task objects",
+                                "the service may not speak this API version; --debug shows its answer")
+        count = as_int(body.get("count"))
+        results = tuple(TaskResult(raw=item, task=normalize(item, "")) for item in tasks)
+        return ListPage(results, count if count is not None and count >= 0 else None, page_size)
+
+    def _body(self, url: str, what: str, shape: str = "a task object") -> dict[str, Any]:
+        """The JSON object of a successful answer, or the error the answer means."""
+        response = self.get(url)
         request_id = response.headers.get("X-Request-Id")
         body = decode_json(response, what, self.profile, rules=ERROR_RULES, request_id=request_id)
         if response.status_code == 404 and not _own_error(body):
@@ -139,9 +195,9 @@ class ModelArtsFetcher:
                                     got=f"JSON that is not a ModelArts error ({json_type(body)})")
         if response.status_code == 200:
             if not isinstance(body, dict):
-                raise ResponseError(f"{what}: the answer is {json_type(body)}, not a task object",
+                raise ResponseError(f"{what}: the answer is {json_type(body)}, not {shape}",
                                     "the service may not speak this API version; --debug shows its answer")
-            return TaskResult(raw=body, task=normalize(body, task_id))
+            return body
         raise _error(what, response.status_code, body, request_id, self.profile)
 
     def get(self, url: str):  # type: ignore[no-untyped-def]
@@ -213,7 +269,16 @@ def normalize(body: dict[str, Any], requested_id: str) -> Task:
                 raw_status=f"{describe_value(body.get('status'))} {status_name}", state=state, summary=tuple(summary),
                 sections=_sections(body, template),
                 message=describe_value(body.get("error_msg")) or None if state == State.FAILED else None,
-                annotations=(("status", f"{status_name} → {state.value}"), ("create_time", _created(body))))
+                annotations=(("status", f"{status_name} → {state.value}"), ("create_time", _created(body))),
+                status=body.get("status"), status_text=None if state is State.UNKNOWN else status_name,
+                type_name=type_label if template_id else None, created=_created_at(body),
+                duration_seconds=body["duration_seconds"] if _is_number(body.get("duration_seconds")) else None,
+                list_columns=_list_columns(body))
+
+
+def _list_columns(body: dict[str, Any]) -> tuple[Field, ...]:
+    seconds = body.get("duration_seconds")
+    return (Field("Duration", str(seconds) if _is_number(seconds) else "", kind=FieldKind.DURATION),)
 
 
 def _optional_fields(body: dict[str, Any]) -> list[Field]:
@@ -237,13 +302,18 @@ def _optional_fields(body: dict[str, Any]) -> list[Field]:
 
 def _created(body: dict[str, Any]) -> str:
     """`create_time` (epoch milliseconds) as an ISO 8601 instant, or "" when absent or not a number."""
+    moment = _created_at(body)
+    return moment.isoformat() if moment else ""
+
+
+def _created_at(body: dict[str, Any]) -> datetime | None:
     value = body.get("create_time")
     if not isinstance(value, int | float) or isinstance(value, bool):
-        return ""
+        return None
     try:
-        return datetime.fromtimestamp(float(value) / 1000, tz=UTC).isoformat()
+        return datetime.fromtimestamp(float(value) / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError):
-        return ""
+        return None
 
 
 def _sections(body: dict[str, Any], template: dict[str, Any]) -> tuple[Section, ...]:

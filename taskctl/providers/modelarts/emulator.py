@@ -71,6 +71,14 @@ fault-empty      200   an empty ``application/json`` body
 fault-redirect   302   ``Location: http://203.0.113.7/modelarts/v2/sandbox-project/processor-tasks/x``
 ===============  ====  ==========================================================================================
 
+The list, ``GET /modelarts/v2/{project_id}/processor-tasks`` (same authentication, project check and
+``X-Request-Id``): every seed task above (faults aside) and 20 generated ones (``catalogue.py``), 31 in all.
+``limit`` 1-100 (default 10), ``offset`` the 0-based *page* (the document's "start page"; a client cannot know
+that and must probe), ``sort_by`` ``create_time`` (default) | ``name`` | ``duration_seconds``, ``order`` ``desc``
+(default) | ``asc``, ``status`` (one of 0-4), ``task_name`` (case-insensitive substring), ``task_type`` (a
+template id), ``return_result=false`` leaves ``result`` out. Answer ``{"count": <all matching>, "tasks": [...]}``;
+a bad parameter: HTTP 400 ``ModelArts.2764`` (``ModelArts.2790`` for ``sort_by``). Listing counts no poll.
+
 Seeding at runtime: ``RunningSandbox.add_task("modelarts", task_id, seed)`` with a non-empty string
 ``task_id`` (decoded, as it is looked up) and a ``ModelArtsResult`` seed: a mapping (the whole HTTP 200
 body), ``bytes`` (the whole HTTP 200 body, as is) or a ``Response``; or a callable taking the poll
@@ -83,7 +91,7 @@ import os
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from taskctl.providers.modelarts import (
     SANDBOX_ACCESS_KEY,
@@ -92,13 +100,16 @@ from taskctl.providers.modelarts import (
     SANDBOX_SECURITY_TOKEN,
     SANDBOX_TEMP_ACCESS_KEY,
 )
+from taskctl.providers.modelarts.catalogue import catalogue_tasks
 from taskctl.providers.modelarts.iam_emulator import IamApi
 from taskctl.providers.modelarts.seeds import DOC_TASK_ID, FILE_SEEDS, advancing, advancing_fail, seed_tasks
 from taskctl.sandbox import SANDBOX_TOKEN
 from taskctl.sandbox.seeds import SeedBook, gateway_faults
-from taskctl.sandbox.server import Mount, Request, Response, Route, json_response
+from taskctl.sandbox.server import Mount, Request, Response, Route, json_object, json_response
 
 DETAIL_PATH = "/v2/{project_id}/processor-tasks/{task_id}"
+LIST_PATH = "/v2/{project_id}/processor-tasks"
+SORT_KEYS = ("create_time", "name", "duration_seconds")
 FORBIDDEN_TASK_ID = "task-forbidden"
 REDIRECT_TARGET = "http://203.0.113.7/modelarts/v2/sandbox-project/processor-tasks/x"
 SECRET_KEYS = {SANDBOX_ACCESS_KEY: SANDBOX_SECRET_KEY, SANDBOX_TEMP_ACCESS_KEY: SANDBOX_SECRET_KEY}
@@ -201,6 +212,8 @@ class ModelArtsApi:
         seeds.update(seed_tasks())
         seeds["task-advancing"] = advancing
         seeds["task-advancing-fail"] = advancing_fail
+        seeds.update(catalogue_tasks())
+        self._listed = list(seeds)  # every task; the faults below are not tasks
         seeds.update(_faults())
         self._seeds: SeedBook[str, ModelArtsResult] = SeedBook(seeds)
         self.iam = IamApi(SECRET_KEYS.get)
@@ -210,29 +223,94 @@ class ModelArtsApi:
         return {"iam": self.iam}
 
     def routes(self) -> list[Route]:
-        """The one route of this API (relative to ``/modelarts``)."""
-        return [Route("GET", DETAIL_PATH, self.task_detail)]
+        """The detail and the list (relative to ``/modelarts``)."""
+        return [Route("GET", DETAIL_PATH, self.task_detail), Route("GET", LIST_PATH, self.task_list)]
 
     def add_task(self, task_id: str, seed: ModelArtsSeed) -> None:
         """Serve ``seed`` for ``task_id`` from now on (replacing any seed; poll count restarts)."""
         if not isinstance(task_id, str) or not task_id:
             raise ValueError(f"ModelArts task ids are non-empty strings, not {task_id!r}")
         self._seeds.put(task_id, seed)
+        if task_id not in self._listed:
+            self._listed.append(task_id)
 
     def task_detail(self, request: Request) -> Response:
         """``GET /v2/{project_id}/processor-tasks/{task_id}``, every answer with an ``X-Request-Id``."""
         response = self._answer(request)
         return response._replace(headers=(*response.headers, ("X-Request-Id", os.urandom(16).hex())))
 
-    def _answer(self, request: Request) -> Response:
+    def task_list(self, request: Request) -> Response:
+        """``GET /v2/{project_id}/processor-tasks``, every answer with an ``X-Request-Id``."""
+        response = self._refused(request) or self._list(request)
+        return response._replace(headers=(*response.headers, ("X-Request-Id", os.urandom(16).hex())))
+
+    def _refused(self, request: Request) -> Response | None:
         refused = authenticate(request, self.iam)
         if refused is not None:
             return refused
         project_id = unquote(request.params["project_id"])
-        task_id = unquote(request.params["task_id"])
         if project_id != SANDBOX_PROJECT_ID:
             return error(404, "ModelArts.0104", f"Project {project_id} not found.")
+        return None
+
+    def _list(self, request: Request) -> Response:
+        query = _list_query(request.query)
+        if isinstance(query, Response):
+            return query
+        tasks = [body for body in self._list_bodies() if _matches(body, query)]
+        key = str(query["sort_by"])
+        tasks.sort(key=lambda body: (body.get(key) is not None, body.get(key) or 0), reverse=query["order"] == "desc")
+        limit, offset = int(query["limit"]), int(query["offset"])
+        page = tasks[offset * limit:(offset + 1) * limit]
+        if query["return_result"] == "false":
+            page = [{key: value for key, value in body.items() if key != "result"} for body in page]
+        return json_response(200, {"count": len(tasks), "tasks": page})
+
+    def _list_bodies(self) -> list[dict[str, Any]]:
+        bodies = []
+        for task_id in list(self._listed):
+            result = self._seeds.peek(task_id)
+            if isinstance(result, bytes):
+                result = json_object(result)
+            if isinstance(result, Mapping):
+                bodies.append(dict(result))
+        return bodies
+
+    def _answer(self, request: Request) -> Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        task_id = unquote(request.params["task_id"])
         result = self._seeds.poll(task_id)
         if result is None:
             return error(404, "ModelArts.4352", f"Processor task {task_id} not found.")
         return _to_response(result)
+
+
+def _list_query(query: str) -> dict[str, str | int] | Response:
+    """The list's query parameters (defaults filled in), or the API's answer to a bad one."""
+    given = {name: values[-1] for name, values in parse_qs(query, keep_blank_values=True).items()}
+    values: dict[str, str | int] = {"sort_by": given.get("sort_by", "create_time"),
+                                    "order": given.get("order", "desc"),
+                                    "return_result": given.get("return_result", "true")}
+    if values["sort_by"] not in SORT_KEYS:
+        return error(400, "ModelArts.2790", f"Invalid sort_by: {values['sort_by']}.")
+    for name, default, low, high in (("limit", 10, 1, 100), ("offset", 0, 0, 10**9), ("status", -1, 0, 4)):
+        text = given.get(name)
+        number = int(text) if text is not None and text.isascii() and text.isdigit() else None
+        if text is not None and (number is None or not low <= number <= high):
+            return error(400, "ModelArts.2764", f"Invalid parameter {name}: {text}.")
+        values[name] = default if number is None else number
+    if values["order"] not in ("asc", "desc"):
+        return error(400, "ModelArts.2764", f"Invalid parameter order: {values['order']}.")
+    values["task_name"], values["task_type"] = given.get("task_name", ""), given.get("task_type", "")
+    return values
+
+
+def _matches(body: dict[str, Any], query: dict[str, str | int]) -> bool:
+    template = body.get("template")
+    template_id = template.get("id") if isinstance(template, dict) else None
+    name = str(body.get("name") or "")
+    return ((query["status"] == -1 or body.get("status") == query["status"])
+            and str(query["task_name"]).casefold() in name.casefold()
+            and (not query["task_type"] or template_id == query["task_type"]))
