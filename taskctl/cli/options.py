@@ -85,7 +85,7 @@ ProtocolOpt = Annotated[PreviewProtocol | None, typer.Option(
     help="How to draw: kitty graphics, iTerm2 inline image, sixel, or colour half blocks. "
          "Default: what the terminal ($TERM, $TERM_PROGRAM, ...) says it speaks.")]
 PreviewTaskArg = Annotated[str, typer.Argument(metavar="TASK_ID", help="The task whose thumbnail to show.",
-                                               show_default=False)]
+                                               show_default=False, autocompletion=complete_task_id)]
 SaveForceOpt = Annotated[bool, typer.Option("--force", help="With --save: replace the file if it exists.")]
 
 
