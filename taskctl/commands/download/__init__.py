@@ -172,7 +172,8 @@ def _to_stdout(app: AppContext, profile: Profile, files: Sequence[RemoteFile]) -
                          "name a folder instead")
     client = app.http_client(profile, credentials=False)
     try:
-        stream_to(app.stdout, client, files[0], app.warn)
+        with ProgressBar(app) as bar:  # on stderr, when that is a terminal
+            stream_to(app.stdout, client, files[0], app.warn, bar)
     finally:
         client.close()
 

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, TextIO
 
+from taskctl.commands.download.names import url_file_name
+from taskctl.commands.download.progress import ProgressBar
 from taskctl.commands.download.transfer import (
     DOWNLOAD_DEADLINE,
     LINK_GONE_STATUSES,
@@ -28,7 +30,8 @@ if TYPE_CHECKING:
     from taskctl.providers.files import RemoteFile
 
 
-def stream_to(stdout: TextIO, client: HttpClient, file: RemoteFile, warn: Callable[[str], None]) -> None:
+def stream_to(stdout: TextIO, client: HttpClient, file: RemoteFile, warn: Callable[[str], None],
+              bar: ProgressBar) -> None:
     """Write ``file`` to ``stdout``'s bytes; a refused link is asked for again once (``file.refresh``)."""
     out: IO[bytes] | None = getattr(stdout, "buffer", None)
     if out is None:
@@ -46,20 +49,23 @@ def stream_to(stdout: TextIO, client: HttpClient, file: RemoteFile, warn: Callab
                 continue
             if status != 200:
                 raise storage_http_error(response, host_port(url), file.what, refreshed=refreshed)
-            _copy(client, response, out, stdout)
+            _copy(client, response, out, stdout, bar, file.name or url_file_name(url))
             return
         finally:
             response.close()
 
 
-def _copy(client: HttpClient, response: requests.Response, out: IO[bytes], stdout: TextIO) -> None:
+def _copy(client: HttpClient, response: requests.Response, out: IO[bytes], stdout: TextIO, bar: ProgressBar,
+          name: str) -> None:
     host = host_port(response.url)
     announced = version_of(response, host).size
     written = 0
+    bar.show(name, 0, announced)
     try:
         for chunk in _bounded(client.iter_body(response), announced, host):
             out.write(chunk)
             written += len(chunk)
+            bar.advance(len(chunk))
         out.flush()
     except READER_GONE:
         silence(stdout)  # the reader has what it wanted (`| head`): stop, quietly
