@@ -307,3 +307,27 @@ def test_dest_dash_refuses_a_terminal_before_any_request(eo, tmp_path, profiles_
     assert done.returncode == 2
     assert done.stderr.decode().startswith("taskctl: error: --dest - writes the file to stdout, which is a terminal")
     assert eo.requests_seen == []
+
+
+def test_dest_dash_shows_its_bar_on_a_terminal_stderr_and_only_bytes_on_stdout(eo, tmp_path, profiles_file) -> None:
+    import pty
+    import select
+
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "TASKCTL_CONFIG": str(profiles_file), "TERM": "xterm-256color"}
+    process = subprocess.Popen([sys.executable, "-m", "taskctl", "eo", "download", "703", "--dest", "-"],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=secondary)
+    os.close(secondary)
+    stdout, _ = process.communicate(timeout=60)
+    shown = bytearray()
+    while select.select([primary], [], [], 0.5)[0]:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    assert process.returncode == 0 and stdout == OUTPUT_703
+    assert b"NdviPrd202305.tif" in shown and b"76.9" in shown
