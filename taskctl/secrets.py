@@ -314,7 +314,8 @@ def _load_backend(environ: Mapping[str, str], timeout: float) -> Backend:
     else:
         config = _keyring_config_file()
         chosen_by = str(config) if config else ""
-        detect = keyring.core.get_keyring if config or not sys.platform.startswith("linux") else _linux_keyring
+        detect = keyring.core.get_keyring if config or not sys.platform.startswith("linux") else (
+            lambda: _linux_keyring(environ))
         try:
             impl = _call_keyring(detect, timeout, _LOADING)
         except KeyringFailed as exc:
@@ -329,14 +330,22 @@ def _load_backend(environ: Mapping[str, str], timeout: float) -> Backend:
     return Backend(impl, _class_name(impl), label, chosen_by, os_keyring)
 
 
-def _linux_keyring() -> Any:
+def _linux_keyring(environ: Mapping[str, str]) -> Any:
     """What keyring's own detection picks on Linux, without asking every installed backend whether it is viable
     (its macOS backend looks for a library with ldconfig, gcc and ld: about 40 processes per command): the Secret
-    Service when it answers, else the best keyrings.alt file backend when installed, else none (fail.Keyring)."""
-    from keyring.backend import by_priority
-    from keyring.backends import SecretService, fail
+    Service when it answers, else the best keyrings.alt file backend when installed, else none (fail.Keyring).
 
-    classes: list[Any] = [SecretService.Keyring]
+    Without $DBUS_SESSION_BUS_ADDRESS there is no session bus to reach it by (jeepney, under secretstorage,
+    finds the bus by that variable alone), so its backend is not even imported (secretstorage and the
+    cryptography it loads: ~30 ms on a server or in CI)."""
+    from keyring.backend import by_priority
+    from keyring.backends import fail
+
+    classes: list[Any] = []
+    if environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        from keyring.backends import SecretService
+
+        classes.append(SecretService.Keyring)
     try:
         from keyrings.alt import file as alt_file
 

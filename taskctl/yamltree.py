@@ -12,3 +12,8 @@ class YamlMapping(dict):  # type: ignore[type-arg]
         super().__init__()
         self.line = line
         self.key_lines: dict[Any, int] = {}
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """Text from the file as a message quotes it: at most ``limit`` characters."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -19,6 +19,7 @@ import typer
 import typer.main
 import typer.testing
 from support import refused_port, reset_keyring, write_profiles
+from support.clock import FakeTime
 from support.eo_http import profile_yaml
 from support.loopback import LoopbackServer, read_until_closed
 from typer.testing import CliRunner
@@ -76,6 +77,12 @@ def context_factory() -> Callable[..., object] | None:
     """How the CLI builds its AppContext (None: the real one). A test module overrides this fixture to run the
     CLI on, e.g., a fake clock (see cli.boundary.new_context)."""
     return None
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    """A clock that moves only when slept on; a module runs the CLI on it by overriding ``context_factory``."""
+    return FakeTime()
 
 
 @pytest.fixture

@@ -66,7 +66,8 @@ class Run:
 class Desktop:
     root: Path
 
-    def env(self, extra: dict[str, str] | None) -> dict[str, str]:
+    def env(self, extra: dict[str, str | None] | None) -> dict[str, str]:
+        """The session's environment; a key of ``extra`` set to None is left out."""
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "TZ": "UTC", "COLUMNS": "200",
             "HOME": str(self.root / "home"), "XDG_CONFIG_HOME": str(self.root / "home" / ".config"),
@@ -75,9 +76,11 @@ class Desktop:
             "KEYRING_LOG": str(self.root / "keyring.log"),
             "PYTHON_KEYRING_BACKEND": "keyring.backends.SecretService.Keyring",
         }
-        return {**env, **(extra or {})}
+        merged = {**env, **(extra or {})}
+        return {key: value for key, value in merged.items() if value is not None}
 
-    def run(self, *args: str, locked: bool = False, input: str = "", env: dict[str, str] | None = None) -> Run:
+    def run(self, *args: str, locked: bool = False, input: str = "",
+            env: dict[str, str | None] | None = None) -> Run:
         out, err, log = self.root / "stdout", self.root / "stderr", self.root / "dbus.log"
         command = ["dbus-run-session", "--", "sh", str(self.root / "session.sh"),
                    "locked" if locked else "unlocked", str(out), str(err), str(TASKCTL), *args]
@@ -197,3 +200,16 @@ def test_an_unanswered_unlock_prompt_is_given_up_on(desktop: Desktop) -> None:
     assert "unlock it" in got.stderr and "$TASKCTL_TOKEN" in got.stderr
     assert got.seconds < 4.5  # well before the silent prompter gives up (5 s)
     _no_token_anywhere(got)
+
+
+def test_without_a_named_backend_the_session_bus_finds_the_secret_service(desktop: Desktop) -> None:
+    """No $PYTHON_KEYRING_BACKEND: inside a D-Bus session (dbus-run-session sets $DBUS_SESSION_BUS_ADDRESS)
+    taskctl's own detection picks the Secret Service, as keyring's would."""
+    detected: dict[str, str | None] = {"PYTHON_KEYRING_BACKEND": None}
+    login = desktop.run("auth", "login", "desk", input=SANDBOX_TOKEN + "\n", env=detected)
+    assert login.exit_code == 0, login.stderr
+    assert LABEL in login.stderr
+    got = desktop.run("eo", "get", "702", "--json", "--profile", "desk", env=detected)
+    assert got.exit_code == 0, got.stderr
+    assert json.loads(got.stdout)["id"] == 702
+    _no_token_anywhere(login, got)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from support import write_profiles
+from support.clock import FakeTime
 from support.eo_http import TOKEN, assert_clean_error, json_documents
 from support.loopback import LoopbackServer, Reply, Seen
 
@@ -24,25 +25,7 @@ from taskctl.paging import MAX_PAGES, PAGES_PER_SECOND
 SANDBOX = ("--profile", "sandbox")
 
 
-class FakeTime:
-    """A clock that moves only when slept on."""
 
-    def __init__(self) -> None:
-        self.now = 500.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds > 0
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture
@@ -260,7 +243,7 @@ def test_endless_paging_ends_bounded_and_paced(cli, serve, use, fake_time: FakeT
     assert result.exit_code == 0
     assert len(server.requests) == MAX_PAGES and len(json_documents(result.stdout)) == MAX_PAGES * 50
     assert "stopped after 200 pages: the service kept sending more tasks" in result.stderr
-    assert fake_time.now - 500 >= (MAX_PAGES - 1) / PAGES_PER_SECOND - 1e-6  # never faster than the pace
+    assert fake_time.now - fake_time.start >= (MAX_PAGES - 1) / PAGES_PER_SECOND - 1e-6  # never faster than the pace
 
 
 def test_a_lying_total_bounds_the_pages(cli, serve, use) -> None:

@@ -12,6 +12,7 @@ from time import monotonic
 
 import pytest
 from support import write_profiles
+from support.clock import FakeTime
 
 from taskctl.commands.watch.loop import Pacing, WatchOutcome, WatchPolicy, watch
 from taskctl.commands.watch.view import LiveView, PlainReporter, live_capable, watch_display
@@ -42,20 +43,6 @@ def task(state: State, progress: int | None = None, raw_status: str = "", name: 
                       task=Task("eo", "1", name, "NDVI", raw_status or state.value, state, progress=progress))
 
 
-class FakeTime:
-    """A clock that only moves when slept on (or when a fetch takes time)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds > 0, "no busy loop"
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Script:
@@ -297,10 +284,6 @@ def test_live_view_shows_name_state_progress_and_elapsed_inert() -> None:
 
 FAST = ("--interval", "0.05", "--profile", "sandbox")
 
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.clock import FakeTime
 from support.eo_http import TOKEN, json_documents
 from support.loopback import Reply, Seen
 
@@ -34,23 +35,7 @@ def _env() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if key not in dropped}
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
 
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds > 0, "no busy loop"
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture

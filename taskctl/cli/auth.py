@@ -50,16 +50,19 @@ def status(
         metavar="[NAME]...", autocompletion=complete_profile, show_default=False,
         help="Only these profiles (default: every profile of the file).")] = None,
     as_json: bool = typer.Option(False, "--json", help="A JSON object, for scripts (secrets masked)."),
+    check: bool = typer.Option(False, "--check", help="Make one cheap authenticated request per profile: does "
+                               "the service accept the secret?"),
     config: ConfigOpt = None,
 ) -> None:
     """For each profile: where its secret comes from (masked), and which keyring backend is used.
 
-    Exits 6 when one of the profiles shown has no secret anywhere, or its keyring lookup fails.
+    Exits 6 when one of the profiles shown has no secret anywhere, or its keyring lookup fails; with --check,
+    4 when a service refused a secret, 5 when one could not be reached.
     """
 
     def action(app_context: AppContext) -> ExitCode:
         from taskctl.commands.auth import StatusOptions, run_status
 
-        return run_status(app_context, StatusOptions(tuple(names or ()), as_json))
+        return run_status(app_context, StatusOptions(tuple(names or ()), as_json, check))
 
     run_command(ctx, action, config=config)

@@ -30,6 +30,7 @@ from taskctl.secrets import (
 )
 
 if TYPE_CHECKING:
+    from taskctl.commands.auth_check import Check
     from taskctl.context import AppContext
 
 
@@ -47,6 +48,7 @@ class LogoutOptions:
 class StatusOptions:
     names: tuple[str, ...] = ()  # none: every profile of the file
     as_json: bool = False
+    check: bool = False  # one authenticated request per profile: does the service accept its secret?
 
 
 def _profile(app: AppContext, name: str) -> Profile:
@@ -179,6 +181,7 @@ def run_status(app: AppContext, options: StatusOptions) -> ExitCode:
         problem = problem or trouble
         records.append({**_status_record(profile, secret, trouble, backend),
                         "session_expires": _session_expiry(app, profile)})
+    checks = _checks(app, profiles, records) if options.check else {}
     if options.as_json:
         _print_status_json(app, records, backend, keyring_line, problem)
     else:
@@ -186,7 +189,35 @@ def run_status(app: AppContext, options: StatusOptions) -> ExitCode:
     if problem is not None:
         app.report(ConfigError(f"the keyring cannot be read: {problem}", with_remedy(problem, TOKEN_ENV)))
         return ExitCode.CONFIG
-    return ExitCode.CONFIG if any(not record["set"] for record in records) else ExitCode.OK
+    return _status_exit_code(app, records, checks)
+
+
+def _checks(app: AppContext, profiles: list[Profile], records: list[dict[str, object]]) -> dict[str, Check]:
+    """`--check`: each profile that has a secret is checked; its record says how (`check`: the result, and
+    `check_message` when it was not accepted)."""
+    from taskctl.commands.auth_check import check_profiles
+
+    ready = [profile for profile, record in zip(profiles, records, strict=True) if record["set"]]
+    checks = dict(zip((profile.name for profile in ready), check_profiles(app, ready), strict=True))
+    for record in records:
+        check = checks.get(str(record["name"]))
+        record["check"] = check.result if check else None
+        record["check_message"] = check.error.message if check and check.error else None
+    return checks
+
+
+def _status_exit_code(app: AppContext, records: list[dict[str, object]], checks: dict[str, Check]) -> ExitCode:
+    """The first failure in the order shown: a profile without a secret (6), or a check that failed (its code);
+    each failed check's error is reported."""
+    exit_code = ExitCode.OK
+    for record in records:
+        check = checks.get(str(record["name"]))
+        if check is not None and check.error is not None:
+            app.report(check.error)
+        code = ExitCode.CONFIG if not record["set"] else check.exit_code if check else ExitCode.OK
+        if exit_code == ExitCode.OK:
+            exit_code = code
+    return exit_code
 
 
 def _status_profiles(app: AppContext, names: tuple[str, ...]) -> list[Profile]:
@@ -229,11 +260,14 @@ def _print_status_table(app: AppContext, records: list[dict[str, object]], keyri
     from taskctl.render.records import print_records
     from taskctl.render.safe import inert
 
+    checked = any("check" in r for r in records)
     rows = [[str(r["name"]), str(r["provider"]), secret_label(SecretKind(str(r["kind"]))),
-             str(r["masked"] or ("(unknown)" if r["unknown"] else "(none)")), str(r["from"] or r["remedy"])]
+             str(r["masked"] or ("(unknown)" if r["unknown"] else "(none)")), str(r["from"] or r["remedy"]),
+             *([str(r["check"] or "not checked")] if checked else [])]
             for r in records]
     if rows:
-        print_records(app.stdout_console(), ("PROFILE", "PROVIDER", "KIND", "SECRET", "FROM"), rows)
+        print_records(app.stdout_console(), ("PROFILE", "PROVIDER", "KIND", "SECRET", "FROM",
+                                             *(["CHECK"] if checked else [])), rows)
         if not named:
             app.stdout.write(f"file: {inert(str(app.profiles.path))}\n")
         for line in _session_lines(app, records):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 from taskctl import jsonio
 from taskctl.config import Profile
-from taskctl.errors import TaskctlError, UsageError
+from taskctl.errors import ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
 from taskctl.model import State, TaskResult
 from taskctl.providers.spec import FetchOptions
@@ -56,6 +56,25 @@ class ListPage(NamedTuple):
     total: int | None
     page_size: int
     last: bool = False
+
+
+def listed_tasks(container: Mapping[str, Any], key: str, what: str) -> list[dict[str, Any]]:
+    """The task objects a page of a listing holds under ``key`` (none when it is absent or null)."""
+    items = container.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ResponseError(f"{what}: `{key}` is not a list of task objects",
+                            "the service may not speak this API version; --debug shows its answer")
+    return items
+
+
+def reported_total(value: Any) -> int | None:
+    """A page's count of matching tasks as the service reports it; None when it says nothing usable."""
+    from taskctl.jsonio import as_int
+
+    total = as_int(value)
+    return total if total is not None and total >= 0 else None
 
 
 class Lister(Protocol):

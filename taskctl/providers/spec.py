@@ -114,6 +114,8 @@ class ProviderSpec(NamedTuple):
     sessions: str = ""  # module of a provider that trades the secret for a kept session token: forget(profile,
     # environ) -> bool and expiry(profile, environ) -> datetime | None (taskctl.providers.base.SessionTokens)
     lists: bool = False  # its fetcher lists tasks (taskctl.providers.base.Lister); its client has parse_list_types
+    probe_task_id: str = ""  # a provider that cannot list: an id no task has, whose "not found" answer
+    # proves the secret was accepted (`auth status --check`)
 
     def key(self, name: str) -> ProfileKey | None:
         return next((key for key in self.profile_keys if key.name == name), None)

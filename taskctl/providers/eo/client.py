@@ -12,7 +12,15 @@ from taskctl.errors import ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, json_type
 from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
-from taskctl.providers.base import ListPage, ListQuery, decode_json, mapped_error, shown_id
+from taskctl.providers.base import (
+    ListPage,
+    ListQuery,
+    decode_json,
+    listed_tasks,
+    mapped_error,
+    reported_total,
+    shown_id,
+)
 from taskctl.providers.spec import FetchOptions
 from taskctl.secrets import Secret
 
@@ -99,15 +107,9 @@ class EoFetcher:
     def _page(self, body: dict[str, Any], number: int, size: int) -> ListPage:
         what = f"eo task list (page {number})"
         data = self._data(LIST_PATH, body, what, shape="a page of tasks")
-        items = data.get("taskList")
-        if items is None:
-            items = []
-        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-            raise ResponseError(f"{what}: `taskList` is not a list of task objects",
-                                "the service may not speak this API version; --debug shows its answer")
-        total, applied, pages = (as_int(data.get(key)) for key in ("totalCount", "pageSize", "pageCount"))
-        results = tuple(TaskResult(raw=item, task=normalize(item, "")) for item in items)
-        return ListPage(results, total if total is not None and total >= 0 else None,
+        results = tuple(TaskResult(raw=item, task=normalize(item, "")) for item in listed_tasks(data, "taskList", what))
+        applied, pages = as_int(data.get("pageSize")), as_int(data.get("pageCount"))
+        return ListPage(results, reported_total(data.get("totalCount")),
                         applied if applied is not None and applied > 0 else size,
                         last=pages is not None and number >= pages)
 

@@ -50,4 +50,5 @@ SPEC = ProviderSpec(
     sandbox_settings={"share_id": SANDBOX_SHARE_ID},
     sandbox_mounts=("downloads",),  # the stand-in for KooDrive's pre-signed package URLs
     downloads=True,
+    probe_task_id="taskctl-auth-check",  # no task has it: `auth status --check` asks for it
 )

@@ -13,7 +13,15 @@ from taskctl.errors import ConfigError, ResponseError, TaskctlError, UsageError
 from taskctl.http import HttpClient
 from taskctl.jsonio import as_int, describe_value, dumps, json_type
 from taskctl.model import Field, FieldKind, Section, State, Task, TaskResult
-from taskctl.providers.base import ListPage, ListQuery, decode_json, mapped_error, parse_opaque_id
+from taskctl.providers.base import (
+    ListPage,
+    ListQuery,
+    decode_json,
+    listed_tasks,
+    mapped_error,
+    parse_opaque_id,
+    reported_total,
+)
 from taskctl.providers.modelarts import ModelArtsOptions
 from taskctl.providers.spec import SecretKind
 from taskctl.secrets import Secret
@@ -175,15 +183,9 @@ class ModelArtsFetcher:
         url = f"{self.profile.endpoint}/v2/{quote(self.project_id, safe='')}/processor-tasks?{urlencode(params)}"
         what = f"modelarts task list (offset {params.get('offset', '0')})"
         body = self._body(url, what, shape="a page of tasks")
-        tasks = body.get("tasks")
-        if tasks is None:
-            tasks = []
-        if not isinstance(tasks, list) or not all(isinstance(item, dict) for item in tasks):
-            raise ResponseError(f"{what}: `tasks` is not a list of task objects",
-                                "the service may not speak this API version; --debug shows its answer")
-        count = as_int(body.get("count"))
-        results = tuple(TaskResult(raw=item, task=normalize(item, "")) for item in tasks)
-        return ListPage(results, count if count is not None and count >= 0 else None, page_size)
+        results = tuple(TaskResult(raw=item, task=normalize(item, ""))
+                        for item in listed_tasks(body, "tasks", what))
+        return ListPage(results, reported_total(body.get("count")), page_size)
 
     def _body(self, url: str, what: str, shape: str = "a task object") -> dict[str, Any]:
         """The JSON object of a successful answer, or the error the answer means."""
