@@ -120,6 +120,16 @@ def sandbox() -> Iterator[RunningSandbox]:
 
 
 @pytest.fixture
+def session() -> Iterator[Any]:
+    """A plain requests.Session for talking to the sandbox directly (no proxy from the environment)."""
+    import requests
+
+    with requests.Session() as plain:
+        plain.trust_env = False
+        yield plain
+
+
+@pytest.fixture
 def profiles_file(isolated_env: Path) -> Path:
     return isolated_env / ".config" / "taskctl" / "profiles.yaml"
 

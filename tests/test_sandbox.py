@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -22,19 +21,6 @@ DETAIL = "/processtask/query/task/detail"
 AUTH = {"Authorization": SANDBOX_TOKEN}
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "tests" / "fixtures" / "api-docs" / "eo-query-task-detail.txt"  # copied from shared/api-docs
-
-
-@pytest.fixture
-def sandbox() -> Iterator[RunningSandbox]:
-    with start() as running:
-        yield running
-
-
-@pytest.fixture
-def session() -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.trust_env = False  # no proxy from the environment for loopback
-        yield s
 
 
 def eo_post(sandbox: RunningSandbox, session: requests.Session, body: Any, *,

@@ -3,32 +3,18 @@ filters, paging, errors, and that listing counts no poll of an advancing task.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
 from taskctl.providers.modelarts import SANDBOX_PROJECT_ID
-from taskctl.sandbox import SANDBOX_TOKEN, RunningSandbox, start
+from taskctl.sandbox import SANDBOX_TOKEN, RunningSandbox
 
 EO_LIST = "/processtask/query/page"
 EO_DETAIL = "/processtask/query/task/detail"
 AUTH = {"Authorization": SANDBOX_TOKEN}
 MA_AUTH = {"X-Auth-Token": SANDBOX_TOKEN}
-
-
-@pytest.fixture
-def sandbox() -> Iterator[RunningSandbox]:
-    with start() as running:
-        yield running
-
-
-@pytest.fixture
-def session() -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.trust_env = False
-        yield s
 
 
 def eo_page(sandbox: RunningSandbox, session: requests.Session, body: Any,

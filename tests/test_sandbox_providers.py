@@ -49,20 +49,6 @@ def shared() -> Iterator[RunningSandbox]:
         yield running
 
 
-@pytest.fixture
-def sandbox() -> Iterator[RunningSandbox]:
-    """A fresh sandbox, for tests that count polls, seed or read the request log."""
-    with start() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.trust_env = False  # no proxy from the environment for loopback
-        yield s
-
-
 # --- helpers -------------------------------------------------------------------------------------------------------
 
 
