@@ -155,3 +155,19 @@ def test_a_regional_iam_without_the_project_list_hands_over_to_the_fallback(serv
     with pytest.raises(ConfigError, match="APIGW.0101 \\(HTTP 404\\)") as caught:  # no fallback: the 404 stands
         lookup(client, environ, regional.url, "AK2", "cn-north-4", token=None, sign=None)
     assert "check `iam_endpoint:`" in (caught.value.hint or "")
+
+
+def test_a_token_iam_also_writes_into_its_answer_is_hidden_from_the_trace(cli, setup) -> None:
+    """The token IAM hands out in X-Subject-Token is a secret from that moment: echoed in the same answer's body,
+    plainly or in base64, the --debug trace shows neither."""
+    import base64
+
+    body = {"token": {"project": {"id": PROJECT, "name": "cn-north-4"}, "methods": ["password"],
+                      "expires_at": "2099-01-01T00:00:00.000000Z"},
+            "echo": TOKEN, "b64": base64.b64encode(TOKEN.encode()).decode()}
+    setup(Reply(201, body, {"X-Subject-Token": TOKEN}))
+    result = cli("modelarts", "get", "t1", "--json", "--debug")
+    assert result.exit_code == 0, result.stderr
+    assert '"echo": "***"' in result.stderr or '"echo":"***"' in result.stderr
+    assert TOKEN not in result.stderr and TOKEN[-20:] not in result.stderr
+    assert body["b64"] not in result.stderr and body["b64"][8:40] not in result.stderr

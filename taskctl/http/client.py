@@ -229,6 +229,7 @@ class HttpClient:
             response.close()
             return self._failure(None, str(origin), deadline, send.allowed)
         self._note_url_secrets(response.headers.get("Location"))
+        self._redact_secret_headers(response.headers)  # a token handed out (X-Subject-Token): hidden from the trace on
         self._trace_response(response, time.monotonic() - started, streamed=send.stream)
         return response
 
@@ -324,7 +325,8 @@ class HttpClient:
             self.redact.add(*secret_query_values(url))
 
     def _redact_secret_headers(self, headers: Mapping[str, str]) -> None:
-        """A secret header's value (a token, a signature) is hidden wherever a server echoes it back."""
+        """A secret header's value (a token, a signature; sent, or handed out by a server) is hidden wherever it
+        shows up, the traced body of the answer that carried it included."""
         for name, value in headers.items():
             if name.lower() in self._secret_headers:
                 self.redact.add(value, *(part.split("=", 1)[1] for part in value.split(", ")
