@@ -171,3 +171,29 @@ def test_a_token_iam_also_writes_into_its_answer_is_hidden_from_the_trace(cli, s
     assert '"echo": "***"' in result.stderr or '"echo":"***"' in result.stderr
     assert TOKEN not in result.stderr and TOKEN[-20:] not in result.stderr
     assert body["b64"] not in result.stderr and body["b64"][8:40] not in result.stderr
+
+
+@pytest.mark.parametrize("tasks", [("t1",), ("t1", "t2")])
+def test_watch_timeout_bounds_the_iam_request_made_while_connecting(cli, setup, raw, tasks) -> None:
+    """The profile would let a request take 60 s; `watch --timeout 1` ends the dripping token request within its
+    budget (a first request still gets its few seconds), for one task and for several."""
+    head = b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+    iam = raw(handler=drip(head + b'{"token": ' + b" " * 99000, 0.05))
+    setup(iam, timeout="{connect: 5, read: 60, total: 60}")
+    started = time.monotonic()
+    result = cli("modelarts", "watch", *tasks, "--timeout", "1")
+    assert_clean(result, 5)
+    assert time.monotonic() - started < 20
+
+
+def test_auth_check_of_a_dripping_iam_ends_within_its_budget(cli, setup, raw) -> None:
+    from taskctl.commands.auth_check import CHECK_SECONDS
+
+    head = b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+    iam = raw(handler=drip(head + b'{"token": ' + b" " * 99000, 0.05))
+    setup(iam, timeout="{connect: 5, read: 60, total: 60}")
+    started = time.monotonic()
+    result = cli("auth", "status", "ma", "--check")
+    assert result.exit_code == 5, result.stderr
+    assert "unreachable" in result.stdout
+    assert time.monotonic() - started < CHECK_SECONDS + 10

@@ -2,7 +2,7 @@
 
 A provider that lists tasks is asked for one task; one that cannot is asked for a task that does not exist
 (``ProviderSpec.probe_task_id``), whose "not found" proves the secret was accepted. Checks of several profiles
-run at once, each with its profile's own deadline.
+run at once, each within CHECK_SECONDS (what connecting asks, such as an IAM token, included).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, NamedTuple, cast
 
 from taskctl import providers
 from taskctl.errors import AuthError, ExitCode, NetworkError, NotFoundError, TaskctlError, about
+
+CHECK_SECONDS = 15.0  # a cheap request, retries included: a service that takes longer is as good as unreachable
 
 if TYPE_CHECKING:
     from taskctl.config import Profile
@@ -41,8 +43,10 @@ def check_profiles(app: AppContext, profiles: Sequence[Profile]) -> list[Check]:
 
 
 def check_profile(app: AppContext, profile: Profile) -> Check:
+    from taskctl.http import time_budget
+
     try:
-        with app.connect(profile.provider, profile.name) as connection:
+        with time_budget(CHECK_SECONDS), app.connect(profile.provider, profile.name) as connection:
             _probe(connection)
     except NotFoundError:  # the probe's task does not exist, and the service said so: it took the secret
         return Check("accepted")

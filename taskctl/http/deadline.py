@@ -105,12 +105,14 @@ def time_budget(seconds: float | None) -> Iterator[None]:
     """Requests made inside end, retries and Retry-After waits included, by ``seconds`` from now (None: no bound).
 
     A request that starts after the budget is spent still gets ``LAST_REQUEST_ALLOWANCE`` seconds (the watch's
-    last poll happens when its timeout passes).
+    last poll happens when its timeout passes). Inside another budget, the sooner end holds.
     """
     if seconds is None:
         yield
         return
-    token = _budget_end.set(time.monotonic() + seconds)
+    outer = _budget_end.get()
+    end = time.monotonic() + seconds
+    token = _budget_end.set(end if outer is None else min(end, outer))
     try:
         yield
     finally:

@@ -47,10 +47,13 @@ def run(app: AppContext, options: WatchOptions) -> ExitCode:
         from taskctl.commands.watch.many import run_several
 
         return run_several(app, options)
+    from taskctl.http import time_budget
     from taskctl.render.output import Output
 
     task_id = options.task_ids[0]
-    with app.connect(options.provider, options.profile, options.options) as connection:
+    # --timeout bounds what connecting asks too (a project lookup, a session token), not only the polls.
+    with time_budget(options.policy.timeout), app.connect(options.provider, options.profile,
+                                                         options.options) as connection:
         try:
             outcome = watch_task(app, options.provider, task_id, connection.fetcher, options.policy)
         except TaskctlError as error:  # named as `get` names it

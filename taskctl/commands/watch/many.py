@@ -134,10 +134,10 @@ def run_several(app: AppContext, options: WatchOptions) -> ExitCode:
     from taskctl.commands.watch.board import board_display
     from taskctl.http import POOL_SIZE, time_budget
 
-    # --timeout bounds the HTTP layer too: its retries and Retry-After waits end with the watch.
-    with app.connect(options.provider, options.profile, options.options) as connection, \
-            board_display(app, options.provider, options.task_ids, app.clock) as board, \
-            time_budget(options.policy.timeout):
+    # --timeout bounds the HTTP layer too, connecting included: its retries and Retry-After waits end with the watch.
+    with time_budget(options.policy.timeout), \
+            app.connect(options.provider, options.profile, options.options) as connection, \
+            board_display(app, options.provider, options.task_ids, app.clock) as board:
         slots = watch_many(app, options.task_ids, connection.fetcher, options.policy, board,
                            fail_fast=options.fail_fast, workers=POOL_SIZE)
         profile = connection.profile.name
