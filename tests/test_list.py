@@ -346,11 +346,24 @@ def test_an_echoed_token_and_control_characters_stay_out_of_the_table(cli, serve
     assert "^[[31mred" in result.stdout and "[bold]b[/bold]" in result.stdout
 
 
-@pytest.mark.parametrize("data", [[1, 2], {"taskList": "x"}, {"taskList": [1]}])
+@pytest.mark.parametrize("data", [[1, 2], {"taskList": "x"}, {"taskList": [1]},
+                                  {"taskList": [{"id": 1}, {"id": None}]}, {"taskList": [{"id": {"x": 1}}]},
+                                  {"taskList": [{"id": True}]}, {"taskList": [{"taskName": "no id"}]},
+                                  {"taskList": [{"id": ""}]}])
 def test_a_page_of_the_wrong_shape_is_a_clean_error(cli, serve, use, data: Any) -> None:
+    """Tasks without a usable id would be merged or shown as nonsense rows: the page is refused instead."""
     server = serve(Reply(200, {"code": 200, "message": "ok", "data": data}))
     use(server.endpoint)
     assert_clean_error(cli("eo", "list"), 1, "eo task list (page 1)")
+
+
+@pytest.mark.parametrize("tasks", [[{"id": "t1"}, {"id": "t2"}], [{"task_id": None}], [{"task_id": 1.5}]])
+def test_a_modelarts_page_of_tasks_without_task_ids_is_a_clean_error(cli, serve, profiles_file, tasks) -> None:
+    server = serve(Reply(200, {"count": len(tasks), "tasks": tasks}))
+    write_profiles(profiles_file, f"profiles:\n  ma:\n    provider: modelarts\n    endpoint: {server.url}\n"
+                   f"    token: {TOKEN}\n    project_id: p1\n    retries: 0\n")
+    result = cli("modelarts", "list")
+    assert_clean_error(result, 1, "modelarts task list", "task_id")
 
 
 def test_nonsense_totals_are_ignored(cli, serve, use) -> None:

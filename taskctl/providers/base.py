@@ -58,14 +58,19 @@ class ListPage(NamedTuple):
     last: bool = False
 
 
-def listed_tasks(container: Mapping[str, Any], key: str, what: str) -> list[dict[str, Any]]:
-    """The task objects a page of a listing holds under ``key`` (none when it is absent or null)."""
+def listed_tasks(container: Mapping[str, Any], key: str, what: str, id_key: str) -> list[dict[str, Any]]:
+    """The task objects a page of a listing holds under ``key`` (none when it is absent or null), each with an id
+    under ``id_key`` (text or a whole number): a task without one could be neither told apart nor asked for."""
     items = container.get(key)
     if items is None:
         return []
+    hint = "the service may not speak this API version; --debug shows its answer"
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise ResponseError(f"{what}: `{key}` is not a list of task objects",
-                            "the service may not speak this API version; --debug shows its answer")
+        raise ResponseError(f"{what}: `{key}` is not a list of task objects", hint)
+    for position, item in enumerate(items):
+        task_id = item.get(id_key)
+        if isinstance(task_id, bool) or not isinstance(task_id, str | int) or task_id == "":
+            raise ResponseError(f"{what}: task {position + 1} of the page has no usable `{id_key}`", hint)
     return items
 
 

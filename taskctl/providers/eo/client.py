@@ -107,7 +107,8 @@ class EoFetcher:
     def _page(self, body: dict[str, Any], number: int, size: int) -> ListPage:
         what = f"eo task list (page {number})"
         data = self._data(LIST_PATH, body, what, shape="a page of tasks")
-        results = tuple(TaskResult(raw=item, task=normalize(item, "")) for item in listed_tasks(data, "taskList", what))
+        items = listed_tasks(data, "taskList", what, "id")
+        results = tuple(TaskResult(raw=item, task=normalize(item, "")) for item in items)
         applied, pages = as_int(data.get("pageSize")), as_int(data.get("pageCount"))
         return ListPage(results, reported_total(data.get("totalCount")),
                         applied if applied is not None and applied > 0 else size,

@@ -184,7 +184,7 @@ class ModelArtsFetcher:
         what = f"modelarts task list (offset {params.get('offset', '0')})"
         body = self._body(url, what, shape="a page of tasks")
         results = tuple(TaskResult(raw=item, task=normalize(item, ""))
-                        for item in listed_tasks(body, "tasks", what))
+                        for item in listed_tasks(body, "tasks", what, "task_id"))
         return ListPage(results, reported_total(body.get("count")), page_size)
 
     def _body(self, url: str, what: str, shape: str = "a task object") -> dict[str, Any]:
