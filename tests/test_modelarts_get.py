@@ -196,3 +196,16 @@ def test_network_and_configuration_failures(cli, sandbox, profiles_file, monkeyp
     monkeypatch.setenv("TASKCTL_SECRET_KEY", SANDBOX_SECRET_KEY)
     refused = cli("modelarts", "get", "t")
     assert refused.exit_code == 5 and "connection refused" in refused.stderr
+
+
+@pytest.mark.parametrize("command", [("get", "t1"), ("list",), ("watch", "t1", "--timeout", "5")])
+def test_modelarts_own_error_sent_with_http_200_is_an_error(cli, serve, profiles_file, command) -> None:
+    """`{"error_code": "ModelArts.0104", "error_msg": ...}` with HTTP 200 is no task and no page: an error with the
+    service's words, never an empty task or an empty list that exits 0."""
+    server = serve(Reply(200, {"error_code": "ModelArts.0104", "error_msg": "Project not found"}))
+    write_profiles(profiles_file, f"profiles:\n  ma:\n    provider: modelarts\n    endpoint: {server.url}\n"
+                   "    token: tok-1234567890\n    project_id: p1\n    retries: 0\n")
+    result = cli("modelarts", *command)
+    assert result.exit_code == 1, (result.exit_code, result.stdout, result.stderr)
+    assert "ModelArts.0104" in result.stderr and "Project not found" in result.stderr
+    assert result.stdout == ""

@@ -195,7 +195,7 @@ class ModelArtsFetcher:
         if response.status_code == 404 and not _own_error(body):
             raise mapped_error(ERROR_RULES, what, 404, self.profile, request_id=request_id,
                                     got=f"JSON that is not a ModelArts error ({json_type(body)})")
-        if response.status_code == 200:
+        if response.status_code == 200 and not _error_in_success(body):
             if not isinstance(body, dict):
                 raise ResponseError(f"{what}: the answer is {json_type(body)}, not {shape}",
                                     "the service may not speak this API version; --debug shows its answer")
@@ -243,6 +243,12 @@ def _own_error(body: Any) -> bool:
     """ModelArts' errors: `{"error_code": "ModelArts.4352", "error_msg": ...}` (a gateway's code is not one)."""
     code = body.get("error_code") if isinstance(body, dict) else None
     return isinstance(code, str) and code.startswith("ModelArts.")
+
+
+def _error_in_success(body: Any) -> bool:
+    """ModelArts' own error object sent with HTTP 200 (seen from gateways in front of it): neither a task nor a
+    page of them."""
+    return _own_error(body) and "task_id" not in body and "tasks" not in body
 
 
 def _error(what: str, status: int, body: Any, request_id: str | None, profile: Profile) -> TaskctlError:
