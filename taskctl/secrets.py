@@ -41,6 +41,7 @@ class SourceKind(StrEnum):
     FILE = "file"
     KEYRING = "keyring"
     BUILT_IN = "built-in"
+    SESSION = "kept session token"  # no secret at hand, but what it got last time is still valid
 
 
 @dataclass(frozen=True)

@@ -333,3 +333,21 @@ def test_fetch_threads_share_one_token_request_when_the_project_is_known(cli, sa
     result = cli("modelarts", "get", *ids, "--json")
     assert result.exit_code == 0, result.stderr
     assert len(iam_requests(sandbox)) == 1 and len(modelarts_requests(sandbox)) == len(ids)
+
+
+def test_a_kept_token_works_without_the_password_until_it_must_be_renewed(cli, sandbox, profiles_file,
+                                                                           monkeypatch) -> None:
+    """CI gives the password once: later runs use the token kept from it while it is valid, with no password at
+    hand; when a new token is needed, "no password" says what to do (exit 6)."""
+    write_profiles(profiles_file, password_yaml(sandbox))
+    monkeypatch.setenv("TASKCTL_PASSWORD", SANDBOX_PASSWORD)
+    assert cli("modelarts", "get", "task-running").exit_code == 0
+    monkeypatch.delenv("TASKCTL_PASSWORD")
+    again = cli("modelarts", "get", "task-running", "--json")
+    assert again.exit_code == 0, again.stderr
+    assert len(iam_requests(sandbox)) == 1
+    status = cli("auth", "status", "ma", env={"COLUMNS": "200"})
+    assert status.exit_code == 0 and "kept session token" in status.stdout
+    assert cli("auth", "logout", "ma").exit_code == 0  # the kept token goes too
+    gone = cli("modelarts", "get", "task-running")
+    assert gone.exit_code == 6 and "no password for profile 'ma'" in gone.stderr

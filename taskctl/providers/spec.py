@@ -109,8 +109,9 @@ class ProviderSpec(NamedTuple):
     endpoint_from: EndpointFrom | None = None  # a key that stands for the endpoint
     check_profile: ProfileCheck | None = None  # rules across keys (one key requires another)
     auth_methods: frozenset[str] = frozenset()  # values of a profile's `auth:` (SecretKind values)
-    env_secret: str = ""  # "module:function" (environ, profile) -> Secret | None: credentials of the provider's
-    # own tools in the environment, tried after taskctl's own ($TASKCTL_*, the file, the keyring)
+    env_secret: str = ""  # "module:function" (environ, profile) -> Secret | None: what the provider accepts besides
+    # taskctl's own secrets, tried after them ($TASKCTL_*, the file, the keyring): its own tools' credentials in
+    # the environment, a session token it keeps
     sessions: str = ""  # module of a provider that trades the secret for a kept session token: forget(profile,
     # environ) -> bool and expiry(profile, environ) -> datetime | None (taskctl.providers.base.SessionTokens)
     lists: bool = False  # its fetcher lists tasks (taskctl.providers.base.Lister); its client has parse_list_types

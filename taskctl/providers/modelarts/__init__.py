@@ -86,7 +86,7 @@ SPEC = ProviderSpec(
     endpoint_from=EndpointFrom("region", modelarts_endpoint, check_region),
     check_profile=_check_profile,
     auth_methods=frozenset({"password"}),
-    env_secret="taskctl.providers.modelarts.credentials:sdk_secret",
+    env_secret="taskctl.providers.modelarts.credentials:fallback_secret",
     sessions="taskctl.providers.modelarts.session",
     lists=True,
 )

@@ -1,5 +1,6 @@
-"""The Huawei Cloud SDK's environment credentials, honoured after taskctl's own ($TASKCTL_*, the profiles file,
-the keyring), so a shell set up for KooCLI or the SDK works as it is."""
+"""What ModelArts accepts besides taskctl's own secrets ($TASKCTL_*, the profiles file, the keyring), tried after
+them: the Huawei Cloud SDK's environment credentials, so a shell set up for KooCLI or the SDK works as it is; and
+for a password profile whose password is not at hand, the IAM token it keeps while that is still valid."""
 
 from __future__ import annotations
 
@@ -38,3 +39,16 @@ def access_key(profile: Profile, secret: Secret, environ: Mapping[str, str]) -> 
         return None
     own = profile.settings.get("access_key")
     return str(own) if own else environ.get(SDK_AK, "").strip() or None if from_sdk(secret) else None
+
+
+def fallback_secret(environ: Mapping[str, str], profile: Profile) -> Secret | None:
+    """The SDK's credentials; else, for a password profile, a stand-in for its password while the IAM token it
+    keeps is valid (the session asks for the password only to get a new token)."""
+    found = sdk_secret(environ, profile)
+    if found is not None or profile.auth != SecretKind.PASSWORD:
+        return found
+    from taskctl.providers.modelarts.session import expiry
+
+    if expiry(profile, environ) is None:
+        return None
+    return Secret("", SecretSource(SourceKind.SESSION), SecretKind.PASSWORD)

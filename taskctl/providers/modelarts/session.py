@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from taskctl.config import Profile
+from taskctl.errors import ConfigError
 from taskctl.providers.modelarts.cached import read_json, remove, write_json
 from taskctl.secrets import KeyringUnavailable, NoKeyring, SecretResolver
 from taskctl.user_cache import user_cache_dir as cache_dir
@@ -145,6 +146,10 @@ class IamSession:
     def _fetch(self) -> None:
         from taskctl.providers.modelarts.iam import iam_client, request_token
 
+        if not self.password:  # only its kept token was at hand, and it will not do
+            name = self.store.profile.name
+            raise ConfigError(f"no password for profile '{name}' (its kept IAM token is used up or refused)",
+                              f"run: taskctl auth login {name}, or set $TASKCTL_PASSWORD")
         self.requests += 1
         with iam_client(self.client, self.scope.iam) as client:
             issued: IssuedToken = request_token(client, self.scope.domain, self.scope.username, self.password,
