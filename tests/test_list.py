@@ -432,3 +432,10 @@ def test_list_speaks_summary_and_jq_as_get_does(cli) -> None:
     bad = cli("eo", "list", *SANDBOX, "--jq", ".[")
     assert bad.exit_code == 2 and bad.stdout == ""
     assert cli("eo", "list", *SANDBOX, "-o", "table", "--jq", ".id").exit_code == 2
+
+
+@pytest.mark.parametrize("args", [("--state", ","), ("--state", ""), ("--type", " , ")])
+def test_a_filter_that_names_nothing_is_a_usage_error(cli, args: tuple[str, ...]) -> None:
+    result = cli("eo", "list", *SANDBOX, *args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "names no" in result.stderr

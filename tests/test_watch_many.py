@@ -137,7 +137,7 @@ def _draw(board: LiveBoard, width: int, height: int = 24) -> str:
 
 def test_the_live_table_keeps_finished_rows_with_their_outcome() -> None:
     time = FakeTime()
-    board = LiveBoard(("1", "2", "3", "4"), time.clock, warn=lambda _m: None, redact=lambda text: text)
+    board = LiveBoard("eo", ("1", "2", "3", "4"), time.clock, warn=lambda _m: None, redact=lambda text: text)
     observers = [board.observer(task_id) for task_id in ("1", "2", "3", "4")]
     observers[0].polled(_result("1", State.RUNNING, 40, name="\x1b[31mred"), 0.0)
     observers[1].polled(_result("2", State.RUNNING), 0.0)
@@ -163,7 +163,7 @@ def test_the_live_table_keeps_finished_rows_with_their_outcome() -> None:
 def test_more_tasks_than_lines_show_the_unfinished_first_and_count_the_rest() -> None:
     time = FakeTime()
     ids = tuple(str(n) for n in range(30))
-    board = LiveBoard(ids, time.clock, warn=lambda _m: None, redact=lambda text: text)
+    board = LiveBoard("eo", ids, time.clock, warn=lambda _m: None, redact=lambda text: text)
     observers = [board.observer(task_id) for task_id in ids]
     for n, observer in enumerate(observers):
         observer.polled(_result(str(n), State.RUNNING), 0.0)
@@ -212,3 +212,12 @@ def test_several_tasks_end_as_summary_lines_and_through_jq(cli, fake_time: FakeT
     names = cli("eo", "watch", "740", "753", *SANDBOX, "--interval", "1", "--jq", ".status")
     assert names.exit_code == ExitCode.TASK_FAILED
     assert names.stdout.split() == ["7", "8"]
+
+
+def test_a_retry_warning_names_the_task_once() -> None:
+    from taskctl.errors import ServiceError
+
+    warnings: list[str] = []
+    board = LiveBoard("eo", ("9500",), FakeTime().clock, warn=warnings.append, redact=lambda text: text)
+    board.observer("9500").failed(ServiceError("eo task 9500: error 500 (HTTP 500): boom"), 0.0, 0.5)
+    assert warnings == ["eo task 9500: error 500 (HTTP 500): boom; next poll in 0.5s"]

@@ -53,6 +53,8 @@ def parse_states(values: Sequence[str]) -> frozenset[State]:
             except ValueError:
                 known = ", ".join(state.value for state in State)
                 raise UsageError(f"unknown state {word.strip()!r}", f"use one or more of: {known}") from None
+    if values and not states:  # `--state ,` or `--state ""`: a filter that names nothing is a typo, not "any"
+        raise UsageError("--state names no state", f"use one or more of: {', '.join(state.value for state in State)}")
     return frozenset(states)
 
 
@@ -70,6 +72,8 @@ def parse_limit(limit: int | None, every: bool) -> int | None:
 def parse_types(provider: str, values: Sequence[str]) -> tuple[str, ...]:
     """`--type`, repeatable or comma-separated, checked by the provider before any request."""
     words = [word.strip() for value in values for word in value.split(",") if word.strip()]
+    if values and not words:
+        raise UsageError("--type names no task type", f"see `taskctl {provider} list --help`")
     if not words:
         return ()
     return tuple(providers.load(provider).parse_list_types(words))  # type: ignore[attr-defined]

@@ -57,7 +57,7 @@ def board_display(app: AppContext, provider: str, task_ids: tuple[str, ...], clo
         return
     from rich.live import Live
 
-    board = LiveBoard(task_ids, clock, warn=app.warn, redact=app.redact)
+    board = LiveBoard(provider, task_ids, clock, warn=app.warn, redact=app.redact)
     with Live(board, console=app.stderr_console(), transient=True, refresh_per_second=REFRESH_PER_SECOND,
               redirect_stdout=False, redirect_stderr=False):
         yield board
@@ -120,14 +120,15 @@ class _RowObserver:
     def failed(self, error: TaskctlError, elapsed: float, retry_in: float) -> None:
         with self._board.lock:
             self._row.note = f"retrying in {seconds_text(retry_in)}"
-        self._board.warn(retry_words(f"task {self._row.task_id}", error, retry_in))
+        self._board.warn(retry_words(task_label(self._board.provider, self._row.task_id), error, retry_in))
 
 
 class LiveBoard:
     """The renderable rich ``Live`` redraws (its refresh thread calls ``__rich_console__``), and the observers."""
 
-    def __init__(self, task_ids: tuple[str, ...], clock: Clock, *, warn: Callable[[str], None],
+    def __init__(self, provider: str, task_ids: tuple[str, ...], clock: Clock, *, warn: Callable[[str], None],
                  redact: Callable[[str], str]) -> None:
+        self.provider = provider
         self.rows = [_Row(task_id) for task_id in task_ids]
         self._pending = list(range(len(self.rows)))  # observers are handed out in argument order
         self._clock, self._started, self.warn, self._redact = clock, clock(), warn, redact
