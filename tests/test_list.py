@@ -439,3 +439,12 @@ def test_a_filter_that_names_nothing_is_a_usage_error(cli, args: tuple[str, ...]
     result = cli("eo", "list", *SANDBOX, *args)
     assert result.exit_code == 2 and result.stdout == ""
     assert "names no" in result.stderr
+
+
+@pytest.mark.parametrize("columns", ["40", "60"])
+def test_on_a_narrow_terminal_ids_and_states_are_never_cut(cli, columns: str) -> None:
+    result = cli("modelarts", "list", *SANDBOX, "--limit", "3", env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()[1:] if line[:1].strip()]
+    assert [row[0] for row in rows] == ["task-batch-01", "task-batch-02", "task-batch-03"]
+    assert all(any(word in ("succeeded", "running", "failed", "pending") for word in row) for row in rows)

@@ -67,10 +67,12 @@ class _Rows:
 
         table = Table(box=None, show_edge=False, pad_edge=False, padding=(0, GAP, 0, 0), header_style="bold",
                       collapse_padding=True)
-        for column in (*COLUMNS, *extra):
+        kept = ("ID", "STATE")  # never cut: the id is what a user types next, the state what they look for
+        for index, column in enumerate((*COLUMNS, *extra)):
             wraps = column == "NAME"  # the one column that gives way
+            width = max([len(column), *(row[index].cell_len for row in rows)]) if column in kept else len(column)
             table.add_column(safe_text(column), no_wrap=not wraps, overflow="fold" if wraps else "ellipsis",
-                             min_width=None if wraps else len(column))
+                             min_width=None if wraps else width)
         for row in rows:
             table.add_row(*row)
         return table
