@@ -221,3 +221,17 @@ def test_a_retry_warning_names_the_task_once() -> None:
     board = LiveBoard("eo", ("9500",), FakeTime().clock, warn=warnings.append, redact=lambda text: text)
     board.observer("9500").failed(ServiceError("eo task 9500: error 500 (HTTP 500): boom"), 0.0, 0.5)
     assert warnings == ["eo task 9500: error 500 (HTTP 500): boom; next poll in 0.5s"]
+
+
+@pytest.mark.parametrize("width", [40, 80])
+def test_a_long_name_gives_way_to_the_id_the_state_and_the_time(width: int) -> None:
+    time = FakeTime()
+    board = LiveBoard("eo", ("707", "702"), time.clock, warn=lambda _m: None, redact=lambda text: text)
+    first, second = board.observer("707"), board.observer("702")
+    first.polled(_result("707", State.RUNNING, name="a very long name " * 8), 0.0)
+    second.polled(_result("702", State.SUCCEEDED, name="short"), 0.0)
+    time.now += 1.5
+    lines = _draw(board, width).splitlines()[1:3]
+    assert all(len(line) <= width for line in lines)
+    assert lines[0].split()[1] == "707" and "running" in lines[0] and lines[0].endswith("1.5s")
+    assert lines[1].split()[1] == "702" and "succeeded" in lines[1] and lines[1].endswith("1.5s")

@@ -195,18 +195,22 @@ class LiveBoard:
     def _table(self, width: int, shown: list[int]) -> Table:
         from rich.table import Table
 
-        table = Table.grid(padding=(0, 1))
-        table.add_column(no_wrap=True)  # mark
-        table.add_column(no_wrap=True, style="bold")  # id
-        table.add_column(no_wrap=True, overflow="ellipsis", ratio=1, min_width=8)  # name
-        table.add_column(no_wrap=True)  # state
-        table.add_column(no_wrap=True)  # progress or note
-        table.add_column(no_wrap=True, justify="right", style="dim")  # elapsed
         cells = PROGRESS_CELLS if width >= WIDE else NARROW_BAR
-        for index in shown:
-            row = self.rows[index]
-            table.add_row(self._mark(index, row), self._text(row.task_id), self._name(row), self._state(row),
-                          self._detail(row, cells), self._elapsed(row))
+        rows = [(self._mark(index, self.rows[index]), self._text(self.rows[index].task_id),
+                 self._name(self.rows[index]), self._state(self.rows[index]),
+                 self._detail(self.rows[index], cells), self._elapsed(self.rows[index])) for index in shown]
+        # The id and the state are never cut: a long name gives way first (then the progress or note).
+        widths = [max((_cells(row[column]) for row in rows), default=0) for column in range(6)]
+        name_room = max(8, width - sum(widths) + widths[2] - 5)  # 5: the gaps between the six columns
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True, min_width=1)  # mark
+        table.add_column(no_wrap=True, style="bold", min_width=widths[1])  # id
+        table.add_column(no_wrap=True, overflow="ellipsis", max_width=name_room)  # name
+        table.add_column(no_wrap=True, min_width=widths[3])  # state
+        table.add_column(no_wrap=True, overflow="ellipsis")  # progress or note
+        table.add_column(no_wrap=True, justify="right", style="dim")  # elapsed
+        for row in rows:
+            table.add_row(*row)
         return table
 
     def _mark(self, index: int, row: _Row) -> RenderableType:
@@ -255,3 +259,12 @@ class LiveBoard:
     def _elapsed(self, row: _Row) -> str:
         seconds = row.ended_after if row.ended_after is not None else self._clock() - self._started
         return seconds_text(seconds)
+
+
+def _cells(renderable: RenderableType) -> int:
+    """The cells a cell's text takes (a spinner: one)."""
+    if isinstance(renderable, str):
+        from rich.cells import cell_len
+
+        return cell_len(renderable)
+    return getattr(renderable, "cell_len", 1)
