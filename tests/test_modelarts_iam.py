@@ -351,3 +351,22 @@ def test_a_kept_token_works_without_the_password_until_it_must_be_renewed(cli, s
     assert cli("auth", "logout", "ma").exit_code == 0  # the kept token goes too
     gone = cli("modelarts", "get", "task-running")
     assert gone.exit_code == 6 and "no password for profile 'ma'" in gone.stderr
+
+
+def test_list_works_with_each_setup(cli, sandbox, profiles_file, monkeypatch) -> None:
+    """Region + password, region + AK/SK (project looked up) and the SDK's variables alone each list tasks."""
+    write_profiles(profiles_file, password_yaml(sandbox))
+    monkeypatch.setenv("TASKCTL_PASSWORD", SANDBOX_PASSWORD)
+    listed = cli("modelarts", "list", "--limit", "2", "-o", "summary")
+    assert listed.exit_code == 0, listed.stderr
+    assert len(listed.stdout.splitlines()) == 2 and len(iam_requests(sandbox)) == 1
+    monkeypatch.delenv("TASKCTL_PASSWORD")
+    write_profiles(profiles_file, profile_yaml(sandbox, f"    access_key: {SANDBOX_ACCESS_KEY}\n"))
+    monkeypatch.setenv("TASKCTL_SECRET_KEY", SANDBOX_SECRET_KEY)
+    assert cli("modelarts", "list", "--limit", "1", "--jq", ".task_id").stdout.strip()
+    monkeypatch.delenv("TASKCTL_SECRET_KEY")
+    write_profiles(profiles_file, profile_yaml(sandbox, ""))
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", SANDBOX_ACCESS_KEY)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SANDBOX_SECRET_KEY)
+    env_only = cli("modelarts", "list", "--limit", "1", "--json")
+    assert env_only.exit_code == 0, env_only.stderr
