@@ -142,6 +142,9 @@ def test_unknown_project_is_not_found_and_project_id_is_required(cli, sandbox, p
     assert sandbox.requests_seen == []
     other = cli("modelarts", "get", "task-running", "--project-id", "other-project")
     assert other.exit_code == 3 and "ModelArts.0104" in other.stderr
+    listed = cli("modelarts", "list", "--project-id", "other-project")
+    assert listed.exit_code == 3 and "ModelArts.0104" in listed.stderr
+    assert "check the project id" in listed.stderr and "task id" not in listed.stderr  # a list has no task id
 
 
 def test_a_redirect_elsewhere_carries_neither_token_nor_signature(cli, aksk_profile) -> None:

@@ -22,6 +22,11 @@ def _builtin_sandbox(failure: Failure) -> bool:
     return failure.profile.builtin_sandbox
 
 
+def _listing(failure: Failure) -> bool:
+    """A page of `list`: there is no task id to check, only the project."""
+    return failure.what.startswith("modelarts task list")
+
+
 RULES = Rules((
     Rule(AuthError, "the credentials were accepted but lack permission for this task or project; ask the "
                     "project's administrator", status=403),
@@ -31,6 +36,8 @@ RULES = Rules((
     Rule(AuthError, None, status=401, when=_builtin_sandbox),  # its token cannot expire: nothing to advise
     Rule(AuthError, "the IAM token may have expired (they last 24 h): get a new one into $TASKCTL_TOKEN or run: "
                     "taskctl auth login {profile}", status=401),
+    Rule(NotFoundError, "check the project id (--project-id, `project_id:`, or the project of `region:`)",
+         status=404, when=_listing),
     Rule(NotFoundError, CHECK_IDS, status=404),
     Rule(UsageError, CHECK_IDS, status=400),
     Rule(RateLimitError, RATE_LIMITED, status=429),
