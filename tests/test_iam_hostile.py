@@ -197,3 +197,17 @@ def test_auth_check_of_a_dripping_iam_ends_within_its_budget(cli, setup, raw) ->
     assert result.exit_code == 5, result.stderr
     assert "unreachable" in result.stdout
     assert time.monotonic() - started < CHECK_SECONDS + 10
+
+
+@pytest.mark.parametrize("secret", ["token", "access_key"])
+def test_a_refused_project_lookup_of_a_profile_without_password_does_not_speak_of_one(cli, serve, profiles_file,
+                                                                                     monkeypatch, secret) -> None:
+    iam = serve(Reply(401, {"error": {"code": 401, "message": "The request you have made requires authentication."}}))
+    keys = "    token: tok-1234567890abc\n" if secret == "token" else "    access_key: AKEXAMPLE0001\n"
+    monkeypatch.setenv("TASKCTL_SECRET_KEY", "sk-1234567890abcdef")
+    write_profiles(profiles_file, f"profiles:\n  ma:\n    provider: modelarts\n    endpoint: http://127.0.0.1:9/m\n"
+                   f"    region: cn-north-4\n    iam_endpoint: {iam.url}\n    retries: 0\n{keys}")
+    result = cli("modelarts", "get", "t1")
+    assert result.exit_code == 4, result.stderr
+    assert "credentials of profile 'ma'" in result.stderr
+    assert "password" not in result.stderr and "username" not in result.stderr

@@ -14,7 +14,7 @@ def _signs(failure: Failure) -> bool:
     return bool(failure.profile.settings.get("access_key"))
 
 
-def _password(failure: Failure) -> bool:
+def uses_password(failure: Failure) -> bool:
     return failure.profile.auth == "password"
 
 
@@ -32,7 +32,7 @@ RULES = Rules((
                     "project's administrator", status=403),
     Rule(AuthError, "check the access key and secret key (taskctl auth status)", status=401, when=_signs),
     Rule(AuthError, "ModelArts refused a new IAM token too: check that the IAM user of profile '{profile}' may "
-                    "use ModelArts in this project (IAM permissions)", status=401, when=_password),
+                    "use ModelArts in this project (IAM permissions)", status=401, when=uses_password),
     Rule(AuthError, None, status=401, when=_builtin_sandbox),  # its token cannot expire: nothing to advise
     Rule(AuthError, "the IAM token may have expired (they last 24 h): get a new one into $TASKCTL_TOKEN or run: "
                     "taskctl auth login {profile}", status=401),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from taskctl.errors import AuthError, ConfigError
 from taskctl.providers.error_rules import Failure, Rule, Rules
+from taskctl.providers.modelarts.errors import uses_password
 
 RELOGIN = ("check `domain:` and `username:` of profile '{profile}' and its password "
            "(taskctl auth login {profile}, or $TASKCTL_PASSWORD)")
@@ -23,7 +24,9 @@ RULES = Rules((
                     "or use an IAM user without login protection", status=(401, 403), when=_says("mfa", "totp")),
     Rule(AuthError, "wait until IAM unlocks the user, or ask the account's administrator to unlock it",
          status=(401, 403), when=_says("locked")),
-    Rule(AuthError, RELOGIN, status=401),
+    Rule(AuthError, RELOGIN, status=401, when=uses_password),
+    Rule(AuthError, "check the credentials of profile '{profile}' (a token expires after 24 h): taskctl auth status",
+         status=401),
     Rule(AuthError, "the IAM user may not list projects: set `project_id:` in profile '{profile}' (the console's "
                     "My Credentials page lists them)", status=403),
     Rule(ConfigError, "check `region:`, `project_id:` and `iam_endpoint:` of profile '{profile}'", status=400),
