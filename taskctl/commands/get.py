@@ -84,7 +84,6 @@ def fetch_in_order(fetcher: Fetcher, task_ids: Sequence[str]) -> Iterator[Outcom
     if len(task_ids) == 1:
         yield _fetch_one(fetcher, task_ids[0])
         return
-    from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor  # only for several ids: 4 ms of imports
 
     workers = min(POOL_SIZE, len(task_ids))
