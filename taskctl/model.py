@@ -5,9 +5,8 @@ Renderers never read provider keys; they see a ``Task`` made of generic fields a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -40,8 +39,7 @@ class FieldKind(StrEnum):
     DURATION = "duration"  # seconds, shown as ``1h 2m 5s``
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """One labelled value of a summary."""
 
     label: str
@@ -49,19 +47,17 @@ class Field:
     kind: FieldKind = FieldKind.TEXT
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     """A titled table of rows (e.g. the input files of a task)."""
 
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     url_columns: frozenset[int] = frozenset()
-    count: int | None = None  # how many things the rows describe, when not one per row
+    item_count: int | None = None  # how many things the rows describe, when not one per row
 
 
-@dataclass(frozen=True)
-class Task:
+class Task(NamedTuple):
     """A provider-neutral view of one task."""
 
     provider: str
@@ -88,8 +84,7 @@ class Task:
     list_columns: tuple[Field, ...] = ()
 
 
-@dataclass(frozen=True)
-class TaskResult:
+class TaskResult(NamedTuple):
     """What a fetcher returns: the task object exactly as received, and its normalized view."""
 
     raw: Any
@@ -99,10 +94,9 @@ class TaskResult:
     companions: tuple[tuple[str, Any], ...] = ()
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """The result of fetching one requested id: either a TaskResult or the error that prevented it."""
 
     requested_id: str
     result: TaskResult | None = None
-    error: Exception | None = field(default=None)
+    error: Exception | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +157,7 @@ def test_the_reason_a_package_is_missing_comes_from_the_task_object() -> None:
     raw = task_info("task-x", 1, 2, 3, result_code=13000309, started="20251105140215", ended="20251105140342",
                     progress=100, url="")
     result = TaskResult(raw=raw, task=normalize(raw, "task-x"))
-    without_label = replace(result, task=replace(result.task, summary=()))  # what `get` shows plays no part
+    without_label = result._replace(task=result.task._replace(summary=()))  # what `get` shows plays no part
 
     with pytest.raises(TaskEndedError) as raised:
         package_files(without_label, lambda _message: None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -72,10 +71,8 @@ def map_strings(value: Any, change: Callable[[str], str]) -> Any:
         return change(value)
     if isinstance(value, dict):
         return {map_strings(key, change): map_strings(item, change) for key, item in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_make"):  # a record of the model (a NamedTuple)
+        return value._make(map_strings(item, change) for item in value)
     if isinstance(value, list | tuple):
         return type(value)(map_strings(item, change) for item in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {field.name: map_strings(getattr(value, field.name), change)
-                   for field in dataclasses.fields(value)}
-        return dataclasses.replace(value, **changes)
     return value

@@ -86,7 +86,7 @@ class _SectionTable:
 
         section = self.section
         shown = _columns_that_fit(section, width)
-        count = section.count if section.count is not None else len(section.rows)
+        count = section.item_count if section.item_count is not None else len(section.rows)
         hidden = [section.columns[position] for position in range(len(section.columns)) if position not in shown]
         title = safe_text(f"{section.title} ({count})")
         if hidden:

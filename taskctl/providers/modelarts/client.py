@@ -336,7 +336,7 @@ def _sections(body: dict[str, Any], template: dict[str, Any]) -> tuple[Section, 
     inputs = tuple((describe_value(s.get("type")), describe_value(s.get("source")),
                     describe_value(s.get("name")), describe_value(s.get("version_name") or s.get("version_id")))
                    for s in sources if isinstance(s, dict))
-    return (Section("Operators", ("Operator", "Name", "Parameter", "Value"), tuple(rows), count=len(listed)),
+    return (Section("Operators", ("Operator", "Name", "Parameter", "Value"), tuple(rows), item_count=len(listed)),
             Section("Inputs", ("Type", "Source", "Name", "Version"), inputs))
 
 
