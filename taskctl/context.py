@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 
 PIPE_WIDTH = 10_000  # piped without $COLUMNS: nothing wraps (tables and trees are not expanded)
+RICH_TERMINAL_VARIABLES = ("COLUMNS", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+"""What makes rich treat a stream as a terminal (or lay out at another width) whatever isatty says."""
 
 ErrorReporter = Callable[["AppContext", TaskctlError], None]
 """Shows an error that does not end the command (one task of several, a watch's verdict): the CLI boundary's."""
@@ -116,6 +118,15 @@ class AppContext:
         width = None if self.is_terminal(stream) or environ.get("COLUMNS") else PIPE_WIDTH
         return Console(file=stream, highlight=False, markup=False, emoji=False, soft_wrap=False, width=width,
                        no_color=bool(environ.get("NO_COLOR")) or None, _environ=environ)
+
+    def plain_width(self, stream: TextIO) -> int | None:
+        """PIPE_WIDTH where rich would lay views out for ``stream`` as no terminal, at that width and without
+        colour (the views may then skip rich: ``render/plain.py``); None where rich is needed to know (a terminal,
+        a variable rich reads, Windows' legacy console sizes)."""
+        if self.is_terminal(stream) or sys.platform == "win32" or any(
+                name in self.environ for name in RICH_TERMINAL_VARIABLES):
+            return None
+        return PIPE_WIDTH
 
     def is_terminal(self, stream: TextIO) -> bool:
         isatty = getattr(stream, "isatty", None)

@@ -50,7 +50,7 @@ def run(app: AppContext, options: GetOptions) -> ExitCode:
     with app.connect(options.provider, options.profile, options.options) as connection:
         stdout = reader_safe(app.stdout)
         output = Output(options.output, stdout, app.stdout_console, redact=app.redact, now=app.now,
-                        profile=connection.profile.name, jq=options.jq)
+                        profile=connection.profile.name, jq=options.jq, plain_width=app.plain_width(stdout))
         seen: deque[TaskResult] = deque(maxlen=MAX_PER_PROFILE)  # many ids, constant memory
         for outcome in fetch_in_order(connection.fetcher, options.task_ids):
             failure = _show(app, options.provider, outcome, output)

@@ -107,7 +107,7 @@ def _show(app: AppContext, options: ListOptions, listing: Listing, profile: str)
     if not listing.results and options.output == "table":  # as kubectl: an empty table is none, a line on stderr
         app.stderr_line(None, "", "no tasks match")
     Output(options.output, reader_safe(app.stdout), app.stdout_console, redact=app.redact, now=app.now,
-           profile=profile, jq=options.jq).write_list(listing.results)
+           profile=profile, jq=options.jq, plain_width=app.plain_width(app.stdout)).write_list(listing.results)
     if listing.more and app.is_terminal(app.stdout):
         shown = len(listing.results)
         counted = f"{shown} of {listing.total}" if listing.total is not None else f"the first {shown}"

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from taskctl.model import Field, FieldKind, Task, TaskResult
-from taskctl.render.safe import safe_text
+from taskctl.render import plain
+from taskctl.render.safe import inert, safe_text
 from taskctl.render.style import state_text
 
 if TYPE_CHECKING:
@@ -27,9 +28,14 @@ def render_rows(results: Sequence[TaskResult], page: Page) -> str:
     """The tasks as one table (the provider's list columns after the shared ones); nothing for no task."""
     if not results:
         return ""
-    console = page.console()
     tasks = [page.shown(result).task for result in results]
-    return page.lay_out(console, _Rows(tasks, page.now() or datetime.now(UTC)))
+    now = page.now() or datetime.now(UTC)
+    if page.plain_width is not None:
+        try:
+            return page.plain(plain_rows(tasks, now, page.plain_width))
+        except plain.NotPlain:
+            pass
+    return page.lay_out(page.console(), _Rows(tasks, now))
 
 
 class _Rows:
@@ -92,11 +98,34 @@ def created_cell(moment: datetime | None, now: datetime) -> str:
 
 
 def _cell(column: Field) -> Text:
+    return safe_text(cell_text(column))
+
+
+def cell_text(column: Field) -> str:
+    """A provider's list column as shown (seconds as a duration)."""
     from taskctl.render.humanize import duration
 
     if column.kind is FieldKind.DURATION and column.value:
         try:
-            return safe_text(duration(float(column.value)))
+            return duration(float(column.value))
         except ValueError:
             pass
-    return safe_text(column.value)
+    return column.value
+
+
+# --- the same table without rich, for a pipe (render/plain.py): keep it in step with _Rows above -----------------
+
+
+def plain_rows(tasks: list[Task], now: datetime, width: int) -> list[str]:
+    """``_Rows`` as rich lays it out off a terminal at ``width``, where every column keeps its natural width
+    (plain.NotPlain where it cannot tell)."""
+    headers = [*COLUMNS, *(column.label.upper() for column in tasks[0].list_columns)]
+    rows = [[inert(task.task_id), inert(task.name), inert(task.type_label), task.state.value,
+             inert(created_cell(task.created, now)), *(inert(cell_text(column))
+                                                       for column in task.list_columns[:len(headers) - len(COLUMNS)])]
+            for task in tasks]
+    if any(len(row) != len(headers) for row in rows):
+        raise plain.NotPlain("a task without every list column")
+    columns = [plain.Column(inert(header), [row[index] for row in rows], 0 if index == len(headers) - 1 else GAP)
+               for index, header in enumerate(headers)]
+    return plain.checked(plain.table_lines(columns, plain.column_widths(columns), "", rule=False), width)

@@ -22,15 +22,16 @@ FORMATS = tuple(Format)
 
 class Output:
     """Writes tasks in one format, one at a time, to stdout; with ``jq``, each task's JSON document goes through
-    that jq program first (``json`` or ``summary`` only: ``jq_filter`` checks it before anything is fetched)."""
+    that jq program first (``json`` or ``summary`` only: ``jq_filter`` checks it before anything is fetched).
+    ``plain_width``: see ``Page`` (``AppContext.plain_width(stream)``; None: rich lays out the human views)."""
 
     def __init__(self, fmt: str, stream: TextIO, console_factory: Callable[[], Console],
                  redact: Callable[[str], str] = lambda text: text, now: Callable[[], datetime] | None = None,
-                 *, profile: str | None = None, jq: str | None = None) -> None:
+                 *, profile: str | None = None, jq: str | None = None, plain_width: int | None = None) -> None:
         self.fmt = Format(fmt)
         self.stream = stream
         # Human views hide a secret a server echoed back; --json stays exactly as received.
-        self._page = Page(console_factory, redact, now, profile)
+        self._page = Page(console_factory, redact, now, profile, plain_width=plain_width)
         self._renderer = importlib.import_module(RENDERERS[self.fmt])
         self._filter = jq_filter(self.fmt, jq)
         self._count = 0

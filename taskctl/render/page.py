@@ -1,8 +1,8 @@
-"""What a renderer works with: the task made safe to show, and layout by rich into text."""
+"""What a renderer works with: the task made safe to show, and layout into text (by rich, or plain lines piped)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -18,14 +18,20 @@ if TYPE_CHECKING:
 class Page:
     """What a renderer may use to turn one task into text: redaction, a safe copy of the task, and layout by
     rich on a console of its own that writes to memory (laid out like the real one: width, colours, terminal or
-    not), so rich never writes or flushes the real stream itself, where a closed pipe would raise SystemExit(1)."""
+    not), so rich never writes or flushes the real stream itself, where a closed pipe would raise SystemExit(1).
+
+    ``plain_width``: the width at which rich would lay out off a terminal, with nothing in the environment that
+    changes how (``AppContext.plain_width``); there a renderer may give plain lines instead (``render/plain.py``),
+    without importing rich. None: rich lays out every view."""
 
     def __init__(self, console_factory: Callable[[], Console], redact: Callable[[str], str],
-                 now: Callable[[], datetime] | None = None, profile: str | None = None) -> None:
+                 now: Callable[[], datetime] | None = None, profile: str | None = None, *,
+                 plain_width: int | None = None) -> None:
         self._console_factory = console_factory
         self.redact = redact
         self._now = now
         self.profile = profile  # the profile the tasks were fetched with (the summary names it)
+        self.plain_width = plain_width
 
     def now(self) -> datetime | None:
         """The time ages are counted from (None: the wall clock when shown)."""
@@ -44,8 +50,16 @@ class Page:
         console.print(renderable)
         text: str = console.file.getvalue()  # type: ignore[attr-defined]
         if not console.is_terminal:
-            text = "".join(line.rstrip() + "\n" for line in text.splitlines())
+            text = _without_trailing_blanks(text)
         return self.redact(text)
+
+    def plain(self, lines: Iterable[str]) -> str:
+        """Lines laid out without rich (at ``plain_width``), finished as ``lay_out`` finishes rich's."""
+        return self.redact(_without_trailing_blanks("".join(line + "\n" for line in lines)))
+
+
+def _without_trailing_blanks(text: str) -> str:
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
 
 
 def offscreen(console: Console) -> Console:

@@ -27,7 +27,13 @@ def progress_text(percent: int, state: State = State.RUNNING, cells: int = PROGR
     (NO_COLOR, a log); the bar clamped to 0-100, the number as reported. ``cells`` 0: the number alone."""
     from rich.text import Text
 
+    done, rest, number = progress_parts(percent, cells)
+    bar = Text.assemble((done, STATE_STYLES[state]), (rest, "dim"))
+    return bar.append(number)
+
+
+def progress_parts(percent: int, cells: int = PROGRESS_CELLS) -> tuple[str, str, str]:
+    """The progress bar's done part, the rest and the number, without colour: ``("████", "░░░░░░", " 40%")``."""
     clamped = max(0, min(100, percent))
     filled = round(clamped * cells / 100)
-    bar = Text.assemble(("█" * filled, STATE_STYLES[state]), ("░" * (cells - filled), "dim"))
-    return bar.append(f" {percent}%" if cells else f"{percent}%")
+    return "█" * filled, "░" * (cells - filled), f" {percent}%" if cells else f"{percent}%"

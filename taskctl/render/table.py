@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from taskctl.model import FieldKind, Section, Task, TaskResult
-from taskctl.render.safe import link_target, safe_text, shorten_url
-from taskctl.render.style import STATE_STYLES, progress_text, state_text
+from taskctl.render import plain
+from taskctl.render.safe import inert, link_target, safe_text, shorten_url
+from taskctl.render.style import STATE_STYLES, progress_parts, progress_text, state_text
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -93,7 +94,7 @@ class _SectionTable:
             title.append_text(safe_text(f"  ({', '.join(hidden)} hidden)", "dim"))
         table = Table(title=title, title_justify="left", title_style="bold",
                       box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
-        first_width = self._first_column_width(width) if not hidden else None
+        first_width = _first_column_width(section, width) if not hidden else None
         url_width = _url_width(section, shown, width)
         for position in shown:
             column = section.columns[position]
@@ -107,16 +108,16 @@ class _SectionTable:
                             else safe_text(row[position]) for position in shown))
         return table
 
-    def _first_column_width(self, width: int) -> int | None:
-        """Keep the first column (the name) whole when it is of a reasonable length and the rest still fits:
-        rich would otherwise crop the last columns out of sight."""
-        section = self.section
-        if not section.columns or 0 in section.url_columns:
-            return None
-        longest = min(max(len(row[0]) for row in section.rows), FIRST_COLUMN_WIDTH)
-        others = sum(URL_WIDTH if position in section.url_columns else _longest_word(section, position)
-                     for position in range(1, len(section.columns)))
-        return longest if longest + others + 3 * (len(section.columns) - 1) <= width else None
+
+def _first_column_width(section: Section, width: int) -> int | None:
+    """Keep the first column (the name) whole when it is of a reasonable length and the rest still fits:
+    rich would otherwise crop the last columns out of sight."""
+    if not section.columns or 0 in section.url_columns:
+        return None
+    longest = min(max(len(row[0]) for row in section.rows), FIRST_COLUMN_WIDTH)
+    others = sum(URL_WIDTH if position in section.url_columns else _longest_word(section, position)
+                 for position in range(1, len(section.columns)))
+    return longest if longest + others + 3 * (len(section.columns) - 1) <= width else None
 
 
 def _columns_that_fit(section: Section, width: int) -> list[int]:
@@ -160,18 +161,25 @@ def _longest_word(section: Section, position: int) -> int:
 
 
 def _value_cell(value: str, kind: FieldKind, hyperlinks: bool, now: datetime | None) -> Text:
+    if kind is FieldKind.URL:
+        return _url_cell(value, hyperlinks, SUMMARY_URL_WIDTH)
+    return safe_text(value_text(value, kind, now))
+
+
+def value_text(value: str, kind: FieldKind, now: datetime | None) -> str:
+    """A summary value as shown (a link shortened, a time local with its age, seconds as a duration)."""
     from taskctl.render.humanize import duration, local_time
 
     if kind is FieldKind.URL:
-        return _url_cell(value, hyperlinks, SUMMARY_URL_WIDTH)
+        return shorten_url(value, SUMMARY_URL_WIDTH)
     if kind is FieldKind.TIME:
-        return safe_text(local_time(value, now))
+        return local_time(value, now)
     if kind is FieldKind.DURATION:
         try:
-            return safe_text(duration(float(value)))
+            return duration(float(value))
         except ValueError:
-            return safe_text(value)
-    return safe_text(value)
+            return value
+    return value
 
 
 def _url_cell(url: str, hyperlinks: bool, width: int = URL_WIDTH) -> Text:
@@ -188,5 +196,79 @@ SEPARATED = True
 
 
 def render_text(result: TaskResult, page: Page) -> str:
+    task = page.shown(result).task
+    if page.plain_width is not None:
+        try:
+            return page.plain(plain_table(task, page.now(), page.plain_width))
+        except plain.NotPlain:
+            pass
     console = page.console()
-    return page.lay_out(console, render_table(page.shown(result).task, hyperlinks=console.is_terminal, now=page.now()))
+    return page.lay_out(console, render_table(task, hyperlinks=console.is_terminal, now=page.now()))
+
+
+# --- the same view without rich, for a pipe (render/plain.py): keep it in step with the rich one above ---------
+
+
+def plain_table(task: Task, now: datetime | None, width: int) -> list[str]:
+    """``render_table`` as rich lays it out off a terminal at ``width`` (plain.NotPlain where it cannot tell)."""
+    title = f"{task.provider} task " + inert(task.task_id)
+    if task.name:
+        title += " · " + inert(task.name)
+    lines = [title, *_plain_summary(task, now)]
+    for section in task.sections:
+        lines += ["", *_plain_section(section, width)]
+    return plain.checked(lines, width)
+
+
+def _plain_summary(task: Task, now: datetime | None) -> list[str]:
+    rows: list[tuple[str, str]] = []
+    progress = "".join(progress_parts(task.progress)) if task.progress is not None else None
+    for item in task.summary:
+        if item.kind is FieldKind.STATUS:
+            value = inert(item.value + " → ") + task.state.value
+        else:
+            value = inert(value_text(item.value, item.kind, now))
+        rows.append((inert(item.label), value))
+        if item.kind is FieldKind.STATUS and progress is not None:
+            rows.append(("Progress", progress))
+    if not any(item.kind is FieldKind.STATUS for item in task.summary):
+        rows.append(("State", task.state.value))
+        if progress is not None:
+            rows.append(("Progress", progress))
+    if task.message:
+        rows.append(("Message", inert(task.message)))
+    columns = [plain.Column(None, [label for label, _ in rows], 2), plain.Column(None, [value for _, value in rows], 0)]
+    return plain.table_lines(columns, plain.column_widths(columns), "", rule=False)
+
+
+def _plain_section(section: Section, width: int) -> list[str]:
+    if not section.rows:
+        return [inert(section.title) + "  none"]
+    shown = _columns_that_fit(section, width)
+    if not shown:
+        return [""]  # rich draws a table without columns as an empty line, title and all left out
+    count = section.item_count if section.item_count is not None else len(section.rows)
+    hidden = [section.columns[position] for position in range(len(section.columns)) if position not in shown]
+    title = inert(f"{section.title} ({count})")
+    if hidden:
+        title += inert(f"  ({', '.join(hidden)} hidden)")
+    columns = _plain_columns(section, shown, width, hidden)
+    widths = plain.column_widths(columns)
+    table_width = sum(widths) + len(widths) - 1  # the columns and a divider between each two
+    return [plain.within(title, table_width), *plain.table_lines(columns, widths, " ", rule=True)]
+
+
+def _plain_columns(section: Section, shown: list[int], width: int, hidden: list[str]) -> list[plain.Column]:
+    first_width = _first_column_width(section, width) if not hidden else None
+    url_width = _url_width(section, shown, width)
+    columns = []
+    for index, position in enumerate(shown):
+        pad = 0 if index == len(shown) - 1 else 1
+        header = inert(section.columns[position])
+        if position in section.url_columns:
+            cells = [inert(shorten_url(row[position], URL_WIDTH)) for row in section.rows]
+            columns.append(plain.Column(header, cells, pad, max_width=url_width))
+        else:
+            cells = [inert(row[position]) for row in section.rows]
+            columns.append(plain.Column(header, cells, pad, min_width=first_width if position == 0 else None))
+    return columns

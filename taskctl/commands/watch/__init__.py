@@ -60,7 +60,7 @@ def run(app: AppContext, options: WatchOptions) -> ExitCode:
             raise about(error, task_label(options.provider, task_id)) from None
         profile = connection.profile.name
     output = Output(options.output, app.stdout, app.stdout_console, redact=app.redact, now=app.now,
-                    profile=profile, jq=options.jq)
+                    profile=profile, jq=options.jq, plain_width=app.plain_width(app.stdout))
     _print_task(output, outcome.result)
     app.remember(options.provider, profile, [outcome.result])
     verdict = outcome_message(options.provider, task_id, outcome)

@@ -151,7 +151,7 @@ def _print_slots(app: AppContext, options: WatchOptions, slots: list[Slot], prof
     from taskctl.render.output import Output
 
     output = Output(options.output, reader_safe(app.stdout), app.stdout_console, redact=app.redact, now=app.now,
-                    profile=profile, jq=options.jq)
+                    profile=profile, jq=options.jq, plain_width=app.plain_width(app.stdout))
     stopped = 0
     for slot in slots:
         label = task_label(options.provider, slot.task_id)
