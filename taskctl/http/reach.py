@@ -9,7 +9,6 @@ secret, so it may go anywhere and follow redirects, and it refuses to be handed 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
 
@@ -38,9 +37,9 @@ class Reach(Protocol):
         """How messages name where the requests went."""
 
 
-@dataclass
 class EndpointReach:
-    profile: Profile
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
 
     @cached_property
     def endpoint(self) -> Origin:
