@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from taskctl import __version__, providers
 from taskctl.cli import sandbox
 from taskctl.cli.boundary import _interrupted, new_context
+from taskctl.cli.lazy import declare
 from taskctl.cli.options import ConfigOpt, DebugOpt, ProfileOpt
 from taskctl.output_streams import settle, standard_stream
 
@@ -28,10 +29,11 @@ class Group(NamedTuple):
 
 
 class LazyGroup(TyperGroup):
-    """The root group: a command group is declared (its module imported, its click commands built) the first time
+    """The root group: a command group is declared (its module imported, its click group built) the first time
     it is looked up, so `taskctl PROVIDER get` builds neither `profile`, `auth` nor the other providers (about 10 ms
-    of Typer's work per run). Listing the groups (`--help`, TAB after `taskctl`) needs only their names and help:
-    stand-ins give those without declaring anything."""
+    of Typer's work per run), and its own commands are built as they are looked up (``cli.lazy``). Listing the
+    groups (`--help`, TAB after `taskctl`) needs only their names and help: stand-ins give those without declaring
+    anything."""
 
     groups: dict[str, Group] = {}  # noqa: RUF012 - set once per app, on the subclass build_app makes
 
@@ -41,7 +43,7 @@ class LazyGroup(TyperGroup):
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in self.groups:
-            group = typer.main.get_group(self.groups[cmd_name].build())
+            group = declare(self.groups[cmd_name].build())
             group.name, group.help = cmd_name, self.groups[cmd_name].help
             self.add_command(group)
         return super().get_command(ctx, cmd_name)
