@@ -144,9 +144,9 @@ class SecretResolver:
 
     def resolve(self, profile: Profile) -> Secret:
         """The secret for a profile, or a ConfigError that says how to provide one."""
-        from taskctl.sandbox import SANDBOX_TOKEN
-
         if profile.builtin_sandbox:
+            from taskctl.sandbox import SANDBOX_TOKEN
+
             return Secret(SANDBOX_TOKEN, SecretSource(SourceKind.BUILT_IN))
         kind = secret_kind(profile)
         found = self.from_env_or_file(profile)
