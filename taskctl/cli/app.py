@@ -54,6 +54,12 @@ class LazyGroup(TyperGroup):
                 self.get_command(ctx, name)
         return super().resolve_command(ctx, args)
 
+    def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
+        from taskctl.cli import shells
+
+        shells.register()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         with self._stand_ins():
             super().format_commands(ctx, formatter)
