@@ -101,7 +101,7 @@ def test_only_the_group_used_is_declared(args: list[str], env: dict[str, str], d
 
 def test_a_mistyped_command_is_still_matched_against_every_group() -> None:
     proc = subprocess.run([sys.executable, "-c", PROBE, "prfile"], capture_output=True, text=True, timeout=60)
-    assert "No such command 'prfile'. Did you mean 'profile'?" in proc.stderr
+    assert "taskctl: error: no such command 'prfile'. Did you mean 'profile'?" in proc.stderr
 
 
 def _complete_in(shell: str, words: str) -> dict[str, str]:

@@ -64,7 +64,7 @@ def test_a_hidden_command_stays_out_of_tab_and_help() -> None:
 def test_a_typo_still_gets_a_suggestion(cli) -> None:
     result = cli("eo", "gte", "702")
     assert result.exit_code == 2
-    assert "No such command 'gte'. Did you mean 'get'?" in result.stderr
+    assert result.stderr.startswith("taskctl: error: no such command 'gte'. Did you mean 'get'?\n")
 
 
 def test_declaring_leaves_the_typer_app_as_it_was() -> None:

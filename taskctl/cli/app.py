@@ -18,6 +18,7 @@ from taskctl.cli import sandbox
 from taskctl.cli.boundary import _interrupted, new_context
 from taskctl.cli.lazy import declare
 from taskctl.cli.options import ConfigOpt, DebugOpt, ProfileOpt
+from taskctl.cli.usage import plain_usage_errors
 from taskctl.output_streams import settle, standard_stream
 
 
@@ -53,6 +54,14 @@ class LazyGroup(TyperGroup):
             for name in self.groups:  # a typo: "Did you mean ...?" compares it with every command's name
                 self.get_command(ctx, name)
         return super().resolve_command(ctx, args)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        with plain_usage_errors():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with plain_usage_errors():
+            return super().invoke(ctx)
 
     def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
         from taskctl.cli import shells
