@@ -72,10 +72,16 @@ class EndpointReach:
                               f"use an https:// endpoint, or add {origin.host} to $NO_PROXY")
 
     def check_redirect(self, origin: Origin, previous: Origin) -> None:
-        if origin != previous:
+        if origin == previous:
+            return
+        if origin.host != previous.host:
             raise ResponseError(f"the service redirected to another host ({origin}); "
                                 "taskctl does not send credentials there",
                                 "if that host is the real API, use it as the profile's endpoint")
+        there, here = f"{origin.scheme}://{origin}", f"{previous.scheme}://{previous}"
+        raise ResponseError(f"the service redirected from {here} to {there}; taskctl sends credentials only to the "
+                            "endpoint's own scheme and port", f"if that is the real API, use {there} in the "
+                            f"profile's endpoint")
 
     def check_headers(self, headers: Mapping[str, str], secret_headers: frozenset[str]) -> None:
         return None
