@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -307,3 +308,26 @@ def test_the_plain_road_redacts_what_it_lays_out() -> None:
         assert laid_out == by_rich and laid_out is not None
         assert SECRET not in laid_out and "leaked" in laid_out
 
+
+
+@pytest.mark.parametrize("args, exit_code", [
+    (["eo", "get", "702", "706", "707"], 0), (["modelarts", "get", "task-hostile", "-o", "tree"], 0),
+    (["eo", "watch", "703"], 0), (["koodrive", "watch", "task-done", "task-partial"], 7),
+    (["eo", "list", "--all"], 0), (["modelarts", "list"], 0)])
+def test_each_command_prints_piped_views_on_the_plain_road(cli: Any, monkeypatch: pytest.MonkeyPatch,
+                                                           args: list[str], exit_code: int) -> None:
+    from taskctl.render.page import Page
+
+    consoles: list[bool] = []
+    console = Page.console
+    monkeypatch.setattr(Page, "console", lambda page: consoles.append(True) or console(page))
+    monkeypatch.delenv("COLUMNS")
+    laid_out = cli(*args, "--profile", "sandbox")
+    assert laid_out.exit_code == exit_code and not consoles, laid_out.stderr
+    by_rich = cli(*args, "--profile", "sandbox", env={"TTY_COMPATIBLE": "0"})
+    assert consoles and laid_out.stdout.strip()
+    assert _port_left_out(by_rich.stdout) == _port_left_out(laid_out.stdout)  # each run has a sandbox of its own
+
+
+def _port_left_out(text: str) -> str:
+    return re.sub(r"127\.0\.0\.1:[0-9]+", "127.0.0.1:PORT", text)
