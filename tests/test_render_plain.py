@@ -41,9 +41,9 @@ PIECES = ["[bold]", "[/]", "[link=http://evil]x[/link]", "\x1b[31m", "\x07", "\x
           "–", "█░", "─", "\t", "\n", "\r\n", "\u2028", "ß", "ﬁ", "Ǆ", SECRET, "x" * 60, "https://h.example/a/b%0Ac.jpg",
           "https://h.example/data%2FRaster%2F702%2Fband_merge_702_thumb.jpg?sig=abc"]
 ascii_words = st.text("abcdefghij KLMNOP0123456789-_./:()", max_size=14)
-one_cell = st.lists(ascii_words | st.sampled_from(["→", "…", "·", "–", "█░", "─", "ß", "\xa0", "  "]), max_size=4).map(
-    "".join)
-texts = one_cell | st.lists(ascii_words | st.sampled_from(PIECES) |
+KNOWN = ["→", "…", "·", "–", "█░", "─", "ß", "\xa0", "  ", "漢字", "任务", "テスト", "한국", "，。", "\u3000", "ＡＢ"]
+known_widths = st.lists(ascii_words | st.sampled_from(KNOWN), max_size=4).map("".join)  # the plain road takes these
+texts = known_widths | st.lists(ascii_words | st.sampled_from(PIECES) |
                             st.text(st.characters(exclude_categories=("Cs",)), max_size=4), max_size=4).map("".join)
 short_texts = st.text("abcde fgh-/", max_size=9)  # small tasks, to reach narrow widths without wrapping
 times = st.datetimes(datetime(1990, 1, 1), datetime(2040, 1, 1), timezones=st.just(UTC))
@@ -178,6 +178,17 @@ def test_plain_text_at_its_edges_is_riches() -> None:
                 assert_same(lambda output, task=task: output.write(TaskResult({"k": "v" * 30}, task)), fmt, width)
 
 
+@pytest.mark.parametrize("name", ["漢" * 30 + ".png", "a" + "漢" * 30 + ".png", "ab漢字テスト.png", "任务" * 5])
+def test_a_link_of_wide_characters_is_cut_as_rich_cuts_it(name: str) -> None:
+    """An ellipsis where a wide character would stand across the column's edge leaves a space there, as rich's."""
+    section = Section("Files", ("File", "Link"), (("a", f"https://h.example/{name}"), ("b", "https://h/x")),
+                      frozenset({1}))
+    task = Task("eo", "1", "名前", "t", "s", State.RUNNING, sections=(section,))
+    for width in (PIPE_WIDTH, 30, 31, 40):
+        laid_out, by_rich = both_ways(lambda output: output.write(TaskResult({}, task)), "table", width)
+        assert laid_out == by_rich and (laid_out is not None or width < 40)
+
+
 # --- the sandbox's tasks: all of them take the plain road --------------------------------------------------------
 
 
@@ -209,21 +220,25 @@ def test_every_sandbox_task_takes_the_plain_road(sandbox_tasks: list[TaskResult]
         assert laid_out == by_rich, provider
 
 
-def test_rich_counts_every_character_of_the_plain_road_as_one_cell() -> None:
+def test_rich_gives_every_character_of_the_plain_road_the_cells_it_counts() -> None:
     from rich._unicode_data._versions import VERSIONS
     from rich.cells import get_character_cell_size
 
-    accepted = [character for character in map(chr, range(0x3000)) if _takes(character)]
-    assert "→" in accepted and "…" in accepted and "█" in accepted and "漢" not in accepted
+    counted = {character: _counted(character) for character in map(chr, range(0x10000))}
+    one = [character for character, size in counted.items() if size == 1]
+    two = "".join(character for character, size in counted.items() if size == 2)
+    assert "→" in one and "…" in one and "█" in one and "漢" in two and "😀" not in counted
+    assert not {size for character, size in counted.items() if character in "\u0301\u200b\u200d\ufe0f\xad"} - {None}
     for version in VERSIONS:
-        assert not [hex(ord(c)) for c in accepted if get_character_cell_size(c, version) != 1], version
+        assert not [hex(ord(c)) for c in one if get_character_cell_size(c, version) != 1], version
+        assert not [hex(ord(c)) for c in two if get_character_cell_size(c, version) != 2], version
 
 
-def _takes(character: str) -> bool:
+def _counted(character: str) -> int | None:
     try:
-        return plain.cells(character) == 1
+        return plain.cells(character)
     except plain.NotPlain:
-        return False
+        return None
 
 
 # --- which road a command takes ----------------------------------------------------------------------------------

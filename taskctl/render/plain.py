@@ -3,13 +3,15 @@
 There, rich lays the human views out with no colour, at a width nothing reaches (``context.PIPE_WIDTH``), so with
 natural column widths and nothing wrapped, and ``Page`` strips the trailing blanks. Importing rich and laying out
 with it costs about 20 ms, a fifth of such a command. The functions here build the same lines from plain strings,
-and give up (``NotPlain``) wherever rich would do something they do not reproduce: a character rich might not count
-as one cell, a line longer than the width, a title wider than its table. The caller then asks rich.
+and give up (``NotPlain``) wherever rich would do something they do not reproduce: a character whose width rich
+might count otherwise (combining, zero-width, emoji, control), a line longer than the width, a title wider than its
+table. The caller then asks rich.
 ``tests/test_render_plain.py`` holds the two byte-identical on random tasks.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import NamedTuple
@@ -19,6 +21,12 @@ from typing import NamedTuple
 # punctuation (dashes, quotes, …, ·), currency signs and arrows (→). No control, combining, zero-width or wide one.
 _ONE_CELL_RANGES = ((0x20, 0x7E), (0xA0, 0xAC), (0xAE, 0x2FF), (0x370, 0x482), (0x2010, 0x2027), (0x2030, 0x205E),
                     (0x20A0, 0x20C0), (0x2190, 0x21FF), (0x2500, 0x25FC), (0x2800, 0x28FF))
+# And those it counts as two in every version: CJK punctuation, kana, Hangul, the CJK ideographs of Unicode 4.1,
+# fullwidth forms (task names in Chinese, Japanese or Korean). No emoji: their width depends on what follows.
+_TWO_CELL_RANGES = ((0x3000, 0x3029), (0x3030, 0x303E), (0x3041, 0x3096), (0x309B, 0x30FF), (0x3131, 0x3163),
+                    (0x3165, 0x318E), (0x3400, 0x4DB5), (0x4E00, 0x9FBB), (0xAC00, 0xD7A3), (0xFE30, 0xFE4F),
+                    (0xFF01, 0xFF60), (0xFFE0, 0xFFE6))
+_TWO_CELL_STARTS = tuple(start for start, _ in _TWO_CELL_RANGES)
 TREE_BRANCH, TREE_LAST, TREE_CONTINUE, TREE_SPACE = "├── ", "└── ", "│   ", "    "
 HEAD_RULE = "─"  # box.SIMPLE_HEAD's line under the header
 
@@ -44,10 +52,22 @@ def _one_cell() -> frozenset[str]:
 
 
 def cells(text: str) -> int:
-    """How many terminal cells rich gives ``text``; NotPlain unless each of its characters is surely one."""
-    if not (text.isascii() and text.isprintable()) and not _one_cell().issuperset(text):
-        raise NotPlain(text)
-    return len(text)
+    """How many terminal cells rich gives ``text``; NotPlain unless each of its characters surely takes one or
+    surely two."""
+    if text.isascii() and text.isprintable():
+        return len(text)
+    one = _one_cell()
+    if one.issuperset(text):
+        return len(text)
+    return sum(1 if character in one else _two(character) for character in text)
+
+
+def _two(character: str) -> int:
+    code = ord(character)
+    index = bisect_right(_TWO_CELL_STARTS, code) - 1
+    if index < 0 or code > _TWO_CELL_RANGES[index][1]:
+        raise NotPlain(character)
+    return 2
 
 
 def checked(lines: list[str], width: int) -> list[str]:
@@ -94,9 +114,22 @@ def table_lines(columns: Sequence[Column], widths: Sequence[int], divider: str, 
 
 def _fitted(text: str, width: int) -> str:
     """``text`` in ``width`` cells, as rich's left-justified ``ellipsis`` overflow leaves it."""
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…"
-    return text + " " * (width - len(text))
+    size = cells(text)
+    if size <= width:
+        return text + " " * (width - size)
+    return _cut(text, width - 1) + "…"
+
+
+def _cut(text: str, width: int) -> str:
+    """The first ``width`` cells of ``text`` (rich's ``set_cell_size``: a wide character across the edge is a
+    space)."""
+    kept = 0
+    for index, character in enumerate(text):
+        size = cells(character)
+        if kept + size > width:
+            return text[:index] + " " * (width - kept)
+        kept += size
+    return text
 
 
 class TreeNode(NamedTuple):
