@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 # Characters rich counts as one cell in every Unicode version it knows (tests/test_render_plain.py asks rich):
 # rich's own single-cell ranges (Latin, Greek, Cyrillic, box drawing and blocks, Braille), plus general
-# punctuation (dashes, quotes, …, ·), currency signs and arrows (→). No control, combining, zero-width or wide one.
+# punctuation (dashes, quotes, …, ·), currency signs and arrows (→). No control, combining or zero-width one.
 _ONE_CELL_RANGES = ((0x20, 0x7E), (0xA0, 0xAC), (0xAE, 0x2FF), (0x370, 0x482), (0x2010, 0x2027), (0x2030, 0x205E),
                     (0x20A0, 0x20C0), (0x2190, 0x21FF), (0x2500, 0x25FC), (0x2800, 0x28FF))
 # And those it counts as two in every version: CJK punctuation, kana, Hangul, the CJK ideographs of Unicode 4.1,
@@ -133,6 +133,8 @@ def _cut(text: str, width: int) -> str:
 
 
 class TreeNode(NamedTuple):
+    """A node of a tree: its label on one line, and its children."""
+
     label: str
     children: list[TreeNode]
 
