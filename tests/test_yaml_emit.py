@@ -132,7 +132,7 @@ def test_each_quoting_rule_as_pyyaml(value: str, written: str) -> None:
 @pytest.mark.parametrize("value, written", [
     ({}, "--- {}\n"), ([], "--- []\n"), ({"a": {}, "b": []}, "---\na: {}\nb: []\n"),
     ([[1, 2], [{}], {"a": [1]}], "---\n- - 1\n  - 2\n- - {}\n- a:\n  - 1\n"),
-    ({"a": {"b": [{"c": None, "d": True}]}}, "---\na:\n  b:\n  - c: null\n    d: false\n".replace("false", "true")),
+    ({"a": {"b": [{"c": None, "d": True}]}}, "---\na:\n  b:\n  - c: null\n    d: true\n"),
     ({"yes": 1, "702": 2, "a b": 3, "\x1b": 4}, "---\n'yes': 1\n'702': 2\na b: 3\n\"\\e\": 4\n"),
 ])
 def test_layout(value: Any, written: str) -> None:
