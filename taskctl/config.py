@@ -9,9 +9,9 @@ import select
 import stat
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from taskctl import providers
 from taskctl.errors import ConfigError, UsageError
@@ -42,10 +42,10 @@ _KEYS: dict[str, tuple[type, ...]] = {
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", float: "a number",
                dict: "a mapping {connect: S, read: S, total: S}"}
 _SECRET_KEYS = frozenset({"token"})
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Timeouts:
+class Timeouts(NamedTuple):
     connect: float = DEFAULT_CONNECT_TIMEOUT
     read: float = DEFAULT_READ_TIMEOUT
     total: float | None = None  # None: DEFAULT_TOTAL_TIMEOUT, or connect + read when that is longer
@@ -56,15 +56,14 @@ class Timeouts:
         return self.total if self.total is not None else max(DEFAULT_TOTAL_TIMEOUT, self.connect + self.read)
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
     name: str
     provider: str
     endpoint: str
     token: str | None = None
     auth: str | None = None
     default: bool = False
-    settings: Mapping[str, Any] = field(default_factory=dict)  # the provider's own keys (with their defaults)
+    settings: Mapping[str, Any] = _NOTHING  # the provider's own keys (with their defaults)
     allow_http: bool = False
     ca_bundle: str | None = None
     tls_verify: bool = True
@@ -72,7 +71,7 @@ class Profile:
     retries: int = DEFAULT_RETRIES
     source: str = "built-in"
     builtin_sandbox: bool = False
-    lines: Mapping[str, int] = field(default_factory=dict)
+    lines: Mapping[str, int] = _NOTHING
 
     def origin(self, key: str) -> str:
         """Where a key's value came from, for `profile show`: `profiles.yaml:7`, `default` or `built-in`.
@@ -111,15 +110,15 @@ def article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-@dataclass
 class ProfileStore:
     """The profiles of one file, loaded on first use (parsed through ``profiles_cache`` when ``cache_dir`` is given)."""
 
-    path: Path
-    explicit: bool = False
-    cache_dir: Path | None = None
-    _profiles: dict[str, Profile] | None = None
-    warnings: list[str] = field(default_factory=list)
+    def __init__(self, path: Path, explicit: bool = False, cache_dir: Path | None = None) -> None:
+        self.path = path
+        self.explicit = explicit
+        self.cache_dir = cache_dir
+        self._profiles: dict[str, Profile] | None = None
+        self.warnings: list[str] = []
 
     @property
     def profiles(self) -> dict[str, Profile]:

@@ -11,9 +11,8 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from taskctl.config import Profile, ProfileStore, default_config_path
 from taskctl.errors import TaskctlError
@@ -33,6 +32,12 @@ if TYPE_CHECKING:
 
 PIPE_WIDTH = 10_000  # piped without $COLUMNS: nothing wraps (tables and trees are not expanded)
 
+class _SysStdin:
+    """AppContext's stdin when none is given: sys.stdin at that time (None means that stdin is closed)."""
+
+
+SYS_STDIN = _SysStdin()
+
 ErrorReporter = Callable[["AppContext", TaskctlError], None]
 """Shows an error that does not end the command (one task of several, a watch's verdict): the CLI boundary's."""
 
@@ -44,8 +49,7 @@ def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class Connection:
+class Connection(NamedTuple):
     """A profile ready to use: its secret, an HTTP client bound to its policy, and the provider's fetcher."""
 
     profile: Profile
@@ -54,25 +58,30 @@ class Connection:
     fetcher: Fetcher
 
 
-@dataclass
 class AppContext:
-    environ: Mapping[str, str]
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    config_path: Path | None = None
-    debug: bool = False
-    profile_name: str | None = None  # --profile given before the provider (one given after it wins)
-    stdin: TextIO | None = field(default_factory=lambda: sys.stdin)  # None: started with stdin closed
-    clock: Callable[[], float] = time.monotonic  # seconds, for intervals and timeouts
-    sleep: Callable[[float], None] = time.sleep
-    now: Callable[[], datetime] = wall_clock
-    reporter: ErrorReporter | None = None  # None (a context built by hand): errors are only kept in `reported`
-    reported: list[TaskctlError] = field(default_factory=list)
-    sandbox_starter: Callable[[], RunningSandbox] | None = None  # None: taskctl.sandbox.start
-    _store: ProfileStore | None = None
-    _stdout_console: Console | None = None
-    _stderr_console: Console | None = None
-    _redactor: Redactor | None = None
+    def __init__(self, environ: Mapping[str, str], stdout: TextIO | None = None, stderr: TextIO | None = None,
+                 config_path: Path | None = None, debug: bool = False, profile_name: str | None = None,
+                 stdin: TextIO | None | _SysStdin = SYS_STDIN, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep, now: Callable[[], datetime] = wall_clock,
+                 reporter: ErrorReporter | None = None,
+                 sandbox_starter: Callable[[], RunningSandbox] | None = None) -> None:
+        self.environ = environ
+        self.stdout: TextIO = stdout if stdout is not None else sys.stdout
+        self.stderr: TextIO = stderr if stderr is not None else sys.stderr
+        self.config_path = config_path
+        self.debug = debug
+        self.profile_name = profile_name  # --profile given before the provider (one given after it wins)
+        self.stdin: TextIO | None = sys.stdin if isinstance(stdin, _SysStdin) else stdin  # None: stdin closed
+        self.clock = clock  # seconds, for intervals and timeouts
+        self.sleep = sleep
+        self.now = now
+        self.reporter = reporter  # None (a context built by hand): errors are only kept in `reported`
+        self.reported: list[TaskctlError] = []
+        self.sandbox_starter = sandbox_starter  # None: taskctl.sandbox.start
+        self._store: ProfileStore | None = None
+        self._stdout_console: Console | None = None
+        self._stderr_console: Console | None = None
+        self._redactor: Redactor | None = None
 
     @property
     def profiles(self) -> ProfileStore:
@@ -194,7 +203,7 @@ class AppContext:
         running = None
         if profile.builtin_sandbox:
             running = self.start_sandbox()
-            profile = replace(profile, endpoint=running.endpoint(provider))
+            profile = profile._replace(endpoint=running.endpoint(provider))
         client = self.http_client(profile)
         try:
             given = options_of(provider, options)

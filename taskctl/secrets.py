@@ -13,10 +13,9 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from taskctl import providers
 from taskctl.config import Profile
@@ -44,8 +43,7 @@ class SourceKind(StrEnum):
     SESSION = "kept session token"  # no secret at hand, but what it got last time is still valid
 
 
-@dataclass(frozen=True)
-class SecretSource:
+class SecretSource(NamedTuple):
     """Where a secret was found: ``detail`` is the variable's name (env) or the file's path (file)."""
 
     kind: SourceKind
@@ -55,8 +53,7 @@ class SecretSource:
         return f"{self.kind.value} {self.detail}" if self.detail else self.kind.value
 
 
-@dataclass(frozen=True)
-class Secret:
+class Secret(NamedTuple):
     value: str
     source: SecretSource
     kind: SecretKind = SecretKind.TOKEN
@@ -94,8 +91,7 @@ class KeyringFailed(KeyringUnavailable):
     """Misconfigured, raised, did not answer in time, or handed back something that is not a secret."""
 
 
-@dataclass(frozen=True)
-class Backend:
+class Backend(NamedTuple):
     """The keyring backend in use, and how to name it to a person."""
 
     impl: Any
@@ -140,17 +136,17 @@ def with_remedy(error: KeyringUnavailable, env: str) -> str:
     return f"{error.remedy}; or set ${env}" if error.remedy else f"set ${env}"
 
 
-@dataclass
 class SecretResolver:
-    environ: Mapping[str, str]
-    _backend: Backend | None = field(default=None, repr=False)
-    _broken: KeyringUnavailable | None = field(default=None, repr=False)
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        self._backend: Backend | None = None
+        self._broken: KeyringUnavailable | None = None
 
     def resolve(self, profile: Profile) -> Secret:
         """The secret for a profile, or a ConfigError that says how to provide one."""
-        from taskctl.sandbox import SANDBOX_TOKEN
-
         if profile.builtin_sandbox:
+            from taskctl.sandbox import SANDBOX_TOKEN
+
             return Secret(SANDBOX_TOKEN, SecretSource(SourceKind.BUILT_IN))
         kind = secret_kind(profile)
         found = self.from_env_or_file(profile)
@@ -448,8 +444,7 @@ def _type_name(value: object) -> str:
 # --- one bounded call ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Loader:
+class _Loader(NamedTuple):
     """What is being called while no Backend exists yet: import and viability errors (shown as they are)."""
 
     label: str = "it"

@@ -101,4 +101,33 @@ def test_only_the_group_used_is_declared(args: list[str], env: dict[str, str], d
 
 def test_a_mistyped_command_is_still_matched_against_every_group() -> None:
     proc = subprocess.run([sys.executable, "-c", PROBE, "prfile"], capture_output=True, text=True, timeout=60)
-    assert "No such command 'prfile'. Did you mean 'profile'?" in proc.stderr
+    assert "taskctl: error: no such command 'prfile'. Did you mean 'profile'?" in proc.stderr
+
+
+def _complete_in(shell: str, words: str) -> dict[str, str]:
+    return {"_TASKCTL_COMPLETE": f"complete_{shell}", "_TYPER_COMPLETE_ARGS": words,
+            "_TYPER_COMPLETE_FISH_ACTION": "get-args",  # PowerShell names the word being completed apart
+            "_TYPER_COMPLETE_WORD_TO_COMPLETE": "" if words.endswith(" ") else words.split()[-1]}
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish", "powershell"])
+def test_tab_with_descriptions_stays_light_and_one_line_per_candidate(shell: str) -> None:
+    """Typer strips rich markup from each description through rich: an import of rich on every TAB, and long
+    descriptions wrapped at 80 columns into lines the shell takes for more candidates (cli/shells.py)."""
+    out, modules = _run([], _complete_in(shell, "taskctl eo get --"))
+    assert not [m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY]
+    lines = out.splitlines()
+    profile = [line for line in lines if "--profile" in line]
+    assert len(profile) == 1 and "'sandbox' runs the bundled sandbox." in profile[0].replace("''", "'")
+    assert all(line.startswith(("--", '"--', "_arguments", "-")) for line in lines if line), lines
+    out, _modules = _run([], _complete_in(shell, "taskctl e"))
+    assert "Earth-observation imagery processing tasks" in out
+
+
+def test_a_task_name_with_brackets_is_described_as_it_is(tmp_path: Path) -> None:
+    from taskctl import history
+
+    environ = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    history.remember(environ, "eo", "sandbox", [("702", "[bold]merge[/bold] :smile:", "running")])
+    out, _modules = _run([], {"XDG_CACHE_HOME": str(tmp_path), **_complete_in("zsh", "taskctl eo get ")})
+    assert '"702":"[bold]merge[/bold] \\\\:smile\\\\: (running)"' in out

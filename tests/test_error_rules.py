@@ -213,6 +213,7 @@ def test_modelarts_without_a_code_or_a_request_id() -> None:
     error = error_for(failure(500, provider="modelarts", profile=profile("modelarts")), MODELARTS)
 
     assert error.message == "modelarts task 7: error (HTTP 500)"
+    assert error.hint == "retry later; if it persists, contact the service's support"  # no request id to give
 
 
 def test_the_builtin_sandbox_has_no_token_to_renew() -> None:

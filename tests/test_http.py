@@ -222,7 +222,8 @@ def test_redirect_to_another_port_is_refused(cli, serve, use, status: int, auth_
 
     result = cli("eo", "get", "1")
 
-    assert_clean_error(result, 1, "redirected to another host", f"127.0.0.1:{other.port}")
+    assert_clean_error(result, 1, f"redirected from http://127.0.0.1:{server.port} to http://127.0.0.1:{other.port}",
+                       "only to the endpoint's own scheme and port")
     assert other.requests == []
     assert len(server.requests) == 1
     assert server.requests[0].headers[auth_header.lower()] == TOKEN
@@ -245,7 +246,8 @@ def test_redirect_to_https_of_same_host_is_refused(cli, serve, use, closed_port)
 
     result = cli("eo", "get", "1")
 
-    assert_clean_error(result, 1, "redirected to another host")
+    assert_clean_error(result, 1, f"redirected from http://127.0.0.1:{server.port} to https://127.0.0.1:{closed_port}",
+                       f"use https://127.0.0.1:{closed_port} in the profile's endpoint")
     assert len(server.requests) == 1
 
 

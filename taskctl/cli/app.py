@@ -16,7 +16,9 @@ from typer.core import TyperGroup
 from taskctl import __version__, providers
 from taskctl.cli import sandbox
 from taskctl.cli.boundary import _interrupted, new_context
+from taskctl.cli.lazy import declare
 from taskctl.cli.options import ConfigOpt, DebugOpt, ProfileOpt
+from taskctl.cli.usage import plain_usage_errors
 from taskctl.output_streams import settle, standard_stream
 
 
@@ -28,10 +30,11 @@ class Group(NamedTuple):
 
 
 class LazyGroup(TyperGroup):
-    """The root group: a command group is declared (its module imported, its click commands built) the first time
+    """The root group: a command group is declared (its module imported, its click group built) the first time
     it is looked up, so `taskctl PROVIDER get` builds neither `profile`, `auth` nor the other providers (about 10 ms
-    of Typer's work per run). Listing the groups (`--help`, TAB after `taskctl`) needs only their names and help:
-    stand-ins give those without declaring anything."""
+    of Typer's work per run), and its own commands are built as they are looked up (``cli.lazy``). Listing the
+    groups (`--help`, TAB after `taskctl`) needs only their names and help: stand-ins give those without declaring
+    anything."""
 
     groups: dict[str, Group] = {}  # noqa: RUF012 - set once per app, on the subclass build_app makes
 
@@ -41,7 +44,7 @@ class LazyGroup(TyperGroup):
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in self.groups:
-            group = typer.main.get_group(self.groups[cmd_name].build())
+            group = declare(self.groups[cmd_name].build())
             group.name, group.help = cmd_name, self.groups[cmd_name].help
             self.add_command(group)
         return super().get_command(ctx, cmd_name)
@@ -51,6 +54,20 @@ class LazyGroup(TyperGroup):
             for name in self.groups:  # a typo: "Did you mean ...?" compares it with every command's name
                 self.get_command(ctx, name)
         return super().resolve_command(ctx, args)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        with plain_usage_errors():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with plain_usage_errors():
+            return super().invoke(ctx)
+
+    def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: str | None = None) -> None:
+        from taskctl.cli import shells
+
+        shells.register()
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         with self._stand_ins():

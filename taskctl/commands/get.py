@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from taskctl import providers
 from taskctl.errors import ExitCode, TaskctlError, about, task_label
@@ -27,8 +26,7 @@ if TYPE_CHECKING:
     from taskctl.render.output import Output
 
 
-@dataclass(frozen=True)
-class GetOptions:
+class GetOptions(NamedTuple):
     provider: str
     task_ids: tuple[str, ...]
     profile: str | None

@@ -10,8 +10,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urljoin
 
 from taskctl.config import Profile
@@ -55,7 +54,6 @@ DOWNLOAD_CHUNK = 64 * 1024
 ANSWER_CHUNK = 64 * 1024
 
 
-@dataclass
 class HttpClient:
     """A requests.Session bound to one profile's endpoint and policy.
 
@@ -64,26 +62,27 @@ class HttpClient:
     timeouts, retries, TLS settings and trace are the profile's, like every other request.
     """
 
-    profile: Profile
-    redact: Redactor = field(default_factory=Redactor)
-    trace: Callable[[str], None] | None = None
-    warn: Callable[[str], None] = lambda _message: None
-    sleep: Callable[[float], None] = time.sleep
-    credentials: bool = True
-    _session: requests.Session | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _watchdog: Watchdog = field(default_factory=Watchdog, repr=False)
-    _proxies_by_origin: dict[Origin, dict[str, str]] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        if not self.profile.tls_verify and self.profile.endpoint.startswith("https:"):
-            self.warn(f"TLS verification is off for profile '{self.profile.name}' (tls_verify: false)")
+    def __init__(self, profile: Profile, redact: Redactor | None = None, trace: Callable[[str], None] | None = None,
+                 warn: Callable[[str], None] = lambda _message: None, sleep: Callable[[float], None] = time.sleep,
+                 credentials: bool = True) -> None:
+        self.profile = profile
+        self.redact = redact if redact is not None else Redactor()
+        self.trace = trace
+        self.warn = warn
+        self.sleep = sleep
+        self.credentials = credentials
+        self._session: requests.Session | None = None
+        self._lock = threading.Lock()
+        self._watchdog = Watchdog()
+        self._proxies_by_origin: dict[Origin, dict[str, str]] = {}
+        if not profile.tls_verify and profile.endpoint.startswith("https:"):
+            warn(f"TLS verification is off for profile '{profile.name}' (tls_verify: false)")
         # The header that carries the profile's secret is never traced, whatever its name.
         from taskctl import providers
 
-        spec = providers.get(self.profile.provider)
-        self._secret_headers = SECRET_HEADERS | spec.secret_header_names(self.profile.settings)
-        self._reach: Reach = EndpointReach(self.profile) if self.credentials else AnywhereReach()
+        spec = providers.get(profile.provider)
+        self._secret_headers = SECRET_HEADERS | spec.secret_header_names(profile.settings)
+        self._reach: Reach = EndpointReach(profile) if credentials else AnywhereReach()
         _import_http_stack()
 
     @property
@@ -400,8 +399,7 @@ class HttpClient:
                         *self._header_lines("< ", response.headers), *body)
 
 
-@dataclass(frozen=True)
-class _Send:
+class _Send(NamedTuple):
     """What one exchange sends on each attempt of one hop, and when it must be over (monotonic)."""
 
     method: str
@@ -414,8 +412,7 @@ class _Send:
     allowed: float  # seconds from the start of the exchange to ``end``, for messages
 
 
-@dataclass(frozen=True)
-class _Failed:
+class _Failed(NamedTuple):
     """An attempt that got no usable answer, and whether another attempt may help."""
 
     error: TaskctlError

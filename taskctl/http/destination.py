@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -21,8 +21,7 @@ class UnusableURL(ValueError):
     """A URL taskctl will not send a request to; the message never quotes it (it may hold a signature)."""
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     scheme: str
     host: str  # lower case; an IPv6 literal without brackets
     port: int

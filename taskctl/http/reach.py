@@ -9,7 +9,6 @@ secret, so it may go anywhere and follow redirects, and it refuses to be handed 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
 
@@ -38,9 +37,9 @@ class Reach(Protocol):
         """How messages name where the requests went."""
 
 
-@dataclass
 class EndpointReach:
-    profile: Profile
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
 
     @cached_property
     def endpoint(self) -> Origin:
@@ -73,10 +72,16 @@ class EndpointReach:
                               f"use an https:// endpoint, or add {origin.host} to $NO_PROXY")
 
     def check_redirect(self, origin: Origin, previous: Origin) -> None:
-        if origin != previous:
+        if origin == previous:
+            return
+        if origin.host != previous.host:
             raise ResponseError(f"the service redirected to another host ({origin}); "
                                 "taskctl does not send credentials there",
                                 "if that host is the real API, use it as the profile's endpoint")
+        there, here = f"{origin.scheme}://{origin}", f"{previous.scheme}://{previous}"
+        raise ResponseError(f"the service redirected from {here} to {there}; taskctl sends credentials only to the "
+                            "endpoint's own scheme and port", f"if that is the real API, use {there} in the "
+                            f"profile's endpoint")
 
     def check_headers(self, headers: Mapping[str, str], secret_headers: frozenset[str]) -> None:
         return None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 from urllib.parse import unquote_plus, urlsplit
 
 # Query parameters that carry a signature or a token: pre-signed storage URLs (S3 `X-Amz-Signature`, OBS
@@ -134,8 +134,7 @@ def _forms(secret: str) -> set[str]:
     return {secret, secret.encode("utf-8", "surrogateescape").decode("latin-1"), units, _Unescaped.of(secret).text}
 
 
-@dataclass(frozen=True)
-class _Unescaped:
+class _Unescaped(NamedTuple):
     """A text with its escapes undone, and where each piece of it came from in the original."""
 
     text: str

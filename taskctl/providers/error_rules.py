@@ -135,6 +135,8 @@ def error_for(failure: Failure, rules: Rules = NO_RULES) -> TaskctlError:
     fields = _fields(failure, rules)
     message = rule.message.format_map(fields)
     hint = rule.hint.format_map(fields) if rule.hint is not None else None
+    if hint == GIVE_REQUEST_ID and not failure.request_id:  # no id to give: the service did not send one
+        hint = RETRY_LATER
     if failure.foreign and failure.request_id:  # the one thing the service's support can trace
         message, hint = f"{message} (request id {failure.request_id})", GIVE_REQUEST_ID
     return rule.error(message, hint)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -76,11 +75,11 @@ def make_fetcher(profile: Profile, secret: Secret, client: HttpClient, options: 
     return EoFetcher(profile, secret, client)
 
 
-@dataclass
 class EoFetcher:
-    profile: Profile
-    secret: Secret
-    client: HttpClient
+    def __init__(self, profile: Profile, secret: Secret, client: HttpClient) -> None:
+        self.profile = profile
+        self.secret = secret
+        self.client = client
 
     def fetch(self, task_id: str) -> TaskResult:
         data = self._data(PATH, {"taskId": int(task_id)}, f"eo task {task_id}")

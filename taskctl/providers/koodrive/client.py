@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -55,14 +54,15 @@ def authorization(token: str) -> str:
     return token if token.startswith(BEARER) else BEARER + token
 
 
-@dataclass
 class KooDriveFetcher:
-    profile: Profile
-    secret: Secret
-    client: HttpClient
-    share_id: str
-    kdstoken: str | None = None
-    trace_id: str | None = None
+    def __init__(self, profile: Profile, secret: Secret, client: HttpClient, share_id: str,
+                 kdstoken: str | None = None, trace_id: str | None = None) -> None:
+        self.profile = profile
+        self.secret = secret
+        self.client = client
+        self.share_id = share_id
+        self.kdstoken = kdstoken
+        self.trace_id = trace_id
 
     def fetch(self, task_id: str) -> TaskResult:
         what = f"koodrive task {task_id}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -146,15 +145,16 @@ def task_url(endpoint: str, project_id: str, task_id: str) -> str:
     return f"{endpoint}/v2/{quote(project_id, safe='')}/processor-tasks/{quote(task_id, safe='')}"
 
 
-@dataclass
 class ModelArtsFetcher:
-    profile: Profile
-    secret: Secret
-    client: HttpClient
-    project_id: str
-    security_token: str | None = None
-    access_key: str | None = None  # None: not signing
-    session: IamSession | None = None  # `auth: password`: its IAM token
+    def __init__(self, profile: Profile, secret: Secret, client: HttpClient, project_id: str,
+                 security_token: str | None = None, access_key: str | None = None) -> None:
+        self.profile = profile
+        self.secret = secret
+        self.client = client
+        self.project_id = project_id
+        self.security_token = security_token
+        self.access_key = access_key  # None: not signing
+        self.session: IamSession | None = None  # `auth: password`: its IAM token
 
     def fetch(self, task_id: str) -> TaskResult:
         body = self._body(task_url(self.profile.endpoint, self.project_id, task_id), f"modelarts task {task_id}")

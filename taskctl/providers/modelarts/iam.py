@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -36,7 +36,7 @@ class IssuedToken:
 @contextmanager
 def iam_client(base: HttpClient, iam_endpoint: str) -> Iterator[HttpClient]:
     """A client for the IAM endpoint with the profile's policy, redactor and trace."""
-    profile = replace(base.profile, endpoint=iam_endpoint)
+    profile = base.profile._replace(endpoint=iam_endpoint)
     client = HttpClient(profile, redact=base.redact, trace=base.trace, warn=base.warn, sleep=base.sleep)
     try:
         yield client
