@@ -54,7 +54,8 @@ WORDS = ("yes", "No", "ON", "off", "true", "False", "null", "Null", "~", "", "<<
          ".inf", "-.Inf", ".NaN", "2022-11-23", "2022-11-23 10:00:00", "2001-12-14t21:59:43.10-05:00", "---",
          "...", "--- x", "- x", "-x", "? x", "?x", ": x", ":x", "x:", "x: y", "x:y", "a #b", "a#b", "#x", "it's",
          "'q'", '"q"', "https://example.com/a?b=c&d=%2F#frag", "a  b", " lead", "trail ", "x\n", "\ny", "a\nb",
-         "a \nb", "a\n b", "a\n\n\nb", "\t", "word", "https://example.com/" + "a" * 100)
+         "a \nb", "a\n b", "a\n\n\nb", "\t", "word", "https://example.com/" + "a" * 100, "0", "08", "0755",
+         "1985949195927285760", "20251105140211")
 
 
 def scalar_texts() -> st.SearchStrategy[str]:
@@ -96,6 +97,18 @@ def test_long_strings_at_every_depth_fold_as_pyyaml_folds_them(items: list[tuple
     for level in range(depth):
         tree = [tree] if level % 2 else {"nested": tree, "list": ["v", [copy.deepcopy(tree)]]}
     assert same_as_pyyaml(tree) is not None  # every string is written here, in whichever style
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(scalar_texts(), st.text("0123456789_.:-+eExTZ ", max_size=12),
+                 st.from_regex(r"[0-9]{1,20}", fullmatch=True)))
+def test_implicit_tags_are_pyyamls(text: str) -> None:
+    from yaml.nodes import ScalarNode
+    from yaml.resolver import Resolver
+
+    if not any(ch in text for ch in LINE_BREAKS):  # the emitter asks only of such texts (plain never has one)
+        assert "tag:yaml.org,2002:" + yaml_emit._implicit_tag(text) == Resolver().resolve(ScalarNode, text,
+                                                                                          (True, False))
 
 
 def test_a_json_document_parsed_by_jsonio_is_accepted() -> None:

@@ -30,7 +30,6 @@ _WHITESPACE = "\0 \t\r" + _BREAKS
 # What PyYAML (allow_unicode) cannot write raw in a plain or single-quoted scalar: C0 but LF, DEL, C1 but NEL,
 # surrogates, BOM and the non-characters U+FFFE, U+FFFF, U+10FFFF.
 _SPECIAL = "[\x00-\x09\x0b-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufeff\ufffe\uffff\U0010ffff]"
-_BLOCK_INDICATOR_INSIDE = f"[:][{_WHITESPACE}]|[:]\\Z|[{_WHITESPACE}]#"
 _BREAK_NEXT_TO_SPACE = f"[{_BREAKS}] | [{_BREAKS}]"
 # What PyYAML writes as an escape in a double-quoted scalar: '"', backslash, C0, DEL, C1, line and paragraph
 # separators, surrogates, BOM, U+FFFE, U+FFFF and everything past the BMP.
@@ -210,13 +209,18 @@ def _block_indicators(text: str) -> bool:
         return True
     if text[0] in "?:-" and (len(text) == 1 or text[1] in _WHITESPACE):
         return True
-    return ("#" in text or ":" in text) and _compiled(_BLOCK_INDICATOR_INSIDE).search(text, 1) is not None
+    # ": " or " #" inside: asked only of a text without special characters or breaks, whose whitespace is spaces
+    return ": " in text or text.endswith(":") or " #" in text
 
 
 def _implicit_tag(text: str) -> str:
-    """The tag a plain scalar ``text`` reads back as (PyYAML's YAML 1.1 implicit resolvers, in their order)."""
+    """The tag a plain scalar ``text`` reads back as (PyYAML's YAML 1.1 implicit resolvers, in their order).
+    Only asked of a text without line breaks, so a word list is the same test as PyYAML's ``^(?:...)$``."""
+    if text.isdigit() and text.isascii():  # an id, a date in digits: skip compiling the float, int, date patterns
+        return INT if text[0] != "0" or not text.strip("01234567") else STR  # decimal, octal (0...) or neither
     for tag in _RESOLVERS_BY_FIRST.get(text[:1], ()):
-        if _resolver(tag).match(text):
+        words = _RESOLVER_WORDS.get(tag)
+        if text in words if words is not None else _resolver(tag).match(text):
             return tag
     return STR
 
@@ -230,6 +234,14 @@ _RESOLVERS_BY_FIRST: dict[str, tuple[str, ...]] = {
 _RESOLVERS_BY_FIRST[""] = (NULL,)
 
 
+_RESOLVER_WORDS = {
+    BOOL: frozenset(("yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+                     "on", "On", "ON", "off", "Off", "OFF")),
+    NULL: frozenset(("~", "null", "Null", "NULL", "")), "merge": frozenset(("<<",)), "value": frozenset(("=",)),
+    "yaml": frozenset(("!", "&", "*")),
+}
+
+
 @cache
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
@@ -237,11 +249,8 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 @cache
 def _resolver(tag: str) -> re.Pattern[str]:
-    """PyYAML's ``yaml/resolver.py`` regular expressions, compiled when first needed."""
+    """PyYAML's ``yaml/resolver.py`` regular expressions for numbers and dates, compiled when first needed."""
     patterns = {
-        BOOL: r"""^(?:yes|Yes|YES|no|No|NO
-                    |true|True|TRUE|false|False|FALSE
-                    |on|On|ON|off|Off|OFF)$""",
         FLOAT: r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
                     |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
                     |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
@@ -252,17 +261,11 @@ def _resolver(tag: str) -> re.Pattern[str]:
                     |[-+]?(?:0|[1-9][0-9_]*)
                     |[-+]?0x[0-9a-fA-F_]+
                     |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$""",
-        "merge": r"^(?:<<)$",
-        NULL: r"""^(?: ~
-                    |null|Null|NULL
-                    | )$""",
         "timestamp": r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
                     |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
                      (?:[Tt]|[ \t]+)[0-9][0-9]?
                      :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
                      (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
-        "value": r"^(?:=)$",
-        "yaml": r"^(?:!|&|\*)$",
     }
     return re.compile(patterns[tag], re.X)
 
