@@ -50,8 +50,8 @@ def emit(value: Any) -> str | None:
     writer.indicator("---", True)
     try:
         _node(writer, value, None, mapping_value=False)
-    except (_Declined, RecursionError, ValueError):
-        return None
+    except (_Declined, RecursionError, ValueError):  # ValueError: an int past str()'s digit limit
+        return None  # PyYAML writes it, or fails on it as it always did
     writer.indent(0)
     return "".join(writer.parts)
 
