@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 PIPE_WIDTH = 10_000  # piped without $COLUMNS: nothing wraps (tables and trees are not expanded)
 
+
 class _SysStdin:
     """AppContext's stdin when none is given: sys.stdin at that time (None means that stdin is closed)."""
 
