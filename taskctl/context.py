@@ -34,6 +34,7 @@ PIPE_WIDTH = 10_000  # piped without $COLUMNS: nothing wraps (tables and trees a
 RICH_TERMINAL_VARIABLES = ("COLUMNS", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
 """What makes rich treat a stream as a terminal (or lay out at another width) whatever isatty says."""
 
+
 class _SysStdin:
     """AppContext's stdin when none is given: sys.stdin at that time (None means that stdin is closed)."""
 
@@ -176,12 +177,16 @@ class AppContext:
             store.warnings.clear()
 
     def remember(self, provider: str, profile: str, results: Iterable[TaskResult]) -> None:
-        """Keep the tasks seen for completion (``taskctl.history``: best effort, never raises)."""
+        """Keep the tasks seen for completion (``taskctl.history``: best effort, never raises): only ids that
+        `get` takes (a listing may hold ids it refuses, which TAB must not offer)."""
+        from taskctl import providers
         from taskctl.history import remember
 
+        takes = providers.load(provider).parse_task_id
         remember(self.environ, provider, profile,
                  [(result.task.task_id, self.redact(result.task.name), result.task.state.value)
-                  for result in results if result.task.task_id], now=self.now().timestamp())
+                  for result in results if result.task.task_id and _taken(takes, result.task.task_id)],
+                 now=self.now().timestamp())
 
     # --- connections -------------------------------------------------------------------------------
     def http_client(self, profile: Profile, *, credentials: bool = True) -> HttpClient:
@@ -224,6 +229,13 @@ class AppContext:
             client.close()
             if running is not None:
                 running.close()
+
+
+def _taken(parse: Callable[[str], str], task_id: str) -> bool:
+    try:
+        return parse(task_id) == task_id
+    except TaskctlError:
+        return False
 
 
 def options_of(provider: str, options: FetchOptions | None) -> FetchOptions:

@@ -252,13 +252,12 @@ def many_profiles(tmp_path_factory) -> Iterator[Path]:  # type: ignore[no-untype
 
 
 @pytest.mark.parametrize("command", [("profile", "list", "--json"), ("profile", "show", "p19999")], ids=" ".join)
-def test_twenty_thousand_profiles_load_in_seconds(cli, many_profiles: Path, command: tuple[str, ...]) -> None:
-    """Was 67 s (a key-line scan per profile); now linear, about a second here."""
-    started = time.monotonic()
+def test_twenty_thousand_profiles_load(cli, many_profiles: Path, command: tuple[str, ...]) -> None:
+    """Was 67 s (a key-line scan per profile): the next test holds the work linear (a wall-clock limit here
+    failed on a loaded machine, and speed is measured in bench/, not in timed tests)."""
     result = cli("--config", str(many_profiles), *command)
-    elapsed = time.monotonic() - started
     assert result.exit_code == 0, result.stderr[:500]
-    assert elapsed < 10, f"{elapsed:.1f} s"
+    assert "p19999" in result.stdout
 
 
 def test_loading_is_linear_in_the_number_of_profiles() -> None:

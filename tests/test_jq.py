@@ -59,6 +59,18 @@ def test_a_runtime_error_is_jqs_message(cli, exact_server) -> None:
     assert 'Cannot index string with string ("x")' in result.stderr
 
 
+def test_a_runtime_error_on_one_task_does_not_stop_the_others(cli) -> None:
+    expression = "if .id == 703 then .taskName.x else .id end"
+    result = cli("eo", "get", "702", "703", "704", "--profile", "sandbox", "--jq", expression)
+    assert result.exit_code == 1
+    assert result.stdout == "702\n704\n"
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("taskctl: error: eo task 703: --jq") and "Cannot index string" in lines[0]
+    listed = cli("eo", "list", "--profile", "sandbox", "-L", "3", "--jq", "if .id == 758 then .taskName.x else .id end")
+    assert (listed.exit_code, listed.stdout) == (1, "759\n757\n")
+    assert "eo task 758: --jq" in listed.stderr
+
+
 def test_summary_lines_go_through_jq(cli) -> None:
     result = cli("koodrive", "get", "task-failed", "task-done", "--profile", "sandbox", "-o", "summary",
                  "--jq", "select(.state != \"succeeded\") | [.id, .message]")

@@ -448,3 +448,15 @@ def test_on_a_narrow_terminal_ids_and_states_are_never_cut(cli, columns: str) ->
     rows = [line.split() for line in result.stdout.splitlines()[1:] if line[:1].strip()]
     assert [row[0] for row in rows] == ["task-batch-01", "task-batch-02", "task-batch-03"]
     assert all(any(word in ("succeeded", "running", "failed", "pending") for word in row) for row in rows)
+
+
+def test_ids_that_get_refuses_are_listed_but_not_offered_by_tab(cli, serve, use) -> None:
+    from taskctl import history
+
+    items = [eo_item(12), eo_item(-5), eo_item(99_999_999_999_999_999_999), eo_item(13)]
+    server = serve(Reply(200, {"code": 200, "message": "ok", "data": {"taskList": items, "totalCount": 4}}))
+    use(server.endpoint)
+    result = cli("eo", "list", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert len(json_documents(result.stdout)) == 4  # listed exactly as the service sent them
+    assert sorted(entry.task_id for entry in history.recent(os.environ, "eo", None)) == ["12", "13"]

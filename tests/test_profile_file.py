@@ -55,6 +55,10 @@ def test_add_appends_to_an_existing_file_keeping_it_byte_for_byte(cli, profiles_
     (["sandbox", "--provider", "eo", "--endpoint", "https://x.example"], "is the built-in sandbox profile"),
     (["new", "--provider", "eo", "--endpoint", "https://x.example", "--set", "retries"], "expected KEY=VALUE"),
     (["new", "--provider", "eo", "--endpoint", "https://x.example", "--set", "colour=red"], "colour"),
+    (["my prod", "--provider", "eo", "--endpoint", "https://x.example"], 'cannot add profile "my prod": a name is'),
+    (["-x", "--provider", "eo", "--endpoint", "https://x.example"], "no such option"),
+    (["a:password", "--provider", "eo", "--endpoint", "https://x.example"], "letters, digits"),
+    (["a\x1b[2Jb", "--provider", "eo", "--endpoint", "https://x.example"], '"a\\u001b[2Jb"'),
 ])
 def test_add_refuses_what_the_loader_would_and_leaves_the_file_alone(cli, profiles_file: Path, args: list[str],
                                                                      words: str) -> None:
@@ -88,3 +92,19 @@ def test_add_without_a_keyring_writes_the_profile_and_says_what_to_do(cli, profi
     assert "p" in parse_profiles(profiles_file.read_text(), "f")
     assert "warning: cannot store the token of 'p'" in result.stderr and "TASKCTL_TOKEN" in result.stderr
     assert "tok-1234" not in result.stderr
+
+
+def test_a_token_given_with_set_is_written_with_a_warning_and_not_asked_again(cli, profiles_file: Path) -> None:
+    result = cli("profile", "add", "p", "--provider", "eo", "--endpoint", "https://e.example", "--set",
+                 "token=tok-in-the-file-5678", input="should-not-be-read\n")
+    assert result.exit_code == 0, result.stderr
+    assert parse_profiles(profiles_file.read_text(), "f")["p"].token == "tok-in-the-file-5678"
+    assert "warning: the token of 'p' is now in" in result.stderr and "taskctl auth login p" in result.stderr
+    assert "tok-in-the-file-5678" not in result.stderr and "Token for p" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("name", ["eo-prod", "team.eo_2", "ops@eu", "7days"])
+def test_names_a_shell_takes_unquoted_are_added(cli, profiles_file: Path, name: str) -> None:
+    result = cli("profile", "add", name, "--provider", "eo", "--endpoint", "https://e.example", "--no-token")
+    assert result.exit_code == 0, result.stderr
+    assert name in parse_profiles(profiles_file.read_text(), "f")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from taskctl import providers
-from taskctl.errors import ExitCode, UsageError
+from taskctl.errors import ExitCode, UsageError, about, task_label
 from taskctl.model import State
 
 if TYPE_CHECKING:
@@ -92,12 +92,13 @@ def run(app: AppContext, options: ListOptions) -> ExitCode:
         lister = cast("Lister", connection.fetcher)
         listing = collect(lister, query, options.limit, clock=app.clock, sleep=app.sleep)
         profile = connection.profile.name
-    _show(app, options, listing, profile)
+    failed = _show(app, options, listing, profile)
     app.remember(options.provider, profile, listing.results)
-    return ExitCode.OK
+    return failed or ExitCode.OK
 
 
-def _show(app: AppContext, options: ListOptions, listing: Listing, profile: str) -> None:
+def _show(app: AppContext, options: ListOptions, listing: Listing, profile: str) -> ExitCode | None:
+    """The listing on stdout, what to know about it on stderr; the exit code of a task --jq failed on."""
     from taskctl.output_streams import reader_safe
     from taskctl.paging import MAX_PAGES
     from taskctl.render.output import Output
@@ -106,9 +107,12 @@ def _show(app: AppContext, options: ListOptions, listing: Listing, profile: str)
         app.warn(f"stopped after {MAX_PAGES} pages: the service kept sending more tasks")
     if not listing.results and options.output == "table":  # as kubectl: an empty table is none, a line on stderr
         app.stderr_line(None, "", "no tasks match")
-    Output(options.output, reader_safe(app.stdout), app.stdout_console, redact=app.redact, now=app.now,
-           profile=profile, jq=options.jq, plain_width=app.plain_width(app.stdout)).write_list(listing.results)
+    output = Output(options.output, reader_safe(app.stdout), app.stdout_console, redact=app.redact, now=app.now,
+                    profile=profile, jq=options.jq, plain_width=app.plain_width(app.stdout))
+    failed = output.write_list(listing.results, lambda result, error: app.report(
+        about(error, task_label(options.provider, result.task.task_id))))
     if listing.more and app.is_terminal(app.stdout):
         shown = len(listing.results)
         counted = f"{shown} of {listing.total}" if listing.total is not None else f"the first {shown}"
         app.stderr_line(None, "", f"showing {counted}; --limit or --all for more")
+    return failed

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 EXAMPLE = "profiles.example.yaml"
 _BARE = re.compile(r"true|false|[0-9]+")  # written as YAML booleans and numbers; anything else as a string
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+# A name typed after --profile without quotes, and one the keyring's user names (`NAME:password`) keep apart.
+_USABLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
 _YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 
@@ -65,7 +67,10 @@ def run_add(app: AppContext, options: AddOptions) -> ExitCode:
                           "indented below)", "add these lines under `profiles:` yourself:\n" + entry.rstrip())
     _write(path, updated)
     app.stderr_line(None, "", f"added profile '{options.name}' ({options.provider}) to {path}")
-    if options.ask_secret:
+    if added.token:
+        app.warn(f"the token of '{options.name}' is now in {path} (and in your shell's history); the keyring "
+                 f"keeps it out of both: taskctl auth login {options.name}, then remove `token:` from the file")
+    elif options.ask_secret:
         _ask_secret(app, added)
     return ExitCode.OK
 
@@ -106,6 +111,9 @@ def _checked_entry(options: AddOptions, entry: str) -> Profile:
     """The new profile as the loader reads it; what is wrong with it is a usage error (the options made it)."""
     if options.name == SANDBOX_PROFILE:
         raise UsageError(f"'{SANDBOX_PROFILE}' is the built-in sandbox profile", "pick another name")
+    if not _USABLE_NAME.fullmatch(options.name):
+        raise UsageError(f"cannot add profile {json.dumps(options.name)}: a name is letters, digits, '.', '_', '-' "
+                         "and '@', starting with a letter or digit", "e.g. eo-prod")
     if options.provider not in providers.names():
         raise UsageError(f"unknown provider '{options.provider}'", f"one of: {', '.join(providers.names())}")
     try:

@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
+from taskctl.errors import ExitCode, TaskctlError
 from taskctl.model import TaskResult
 from taskctl.render.formats import JQ_FORMATS, RENDERERS, Format
 from taskctl.render.page import Page
@@ -46,17 +47,27 @@ class Output:
         self.stream.flush()
         self._count += 1
 
-    def write_list(self, results: Sequence[TaskResult]) -> None:
+    def write_list(self, results: Sequence[TaskResult],
+                   report: Callable[[TaskResult, TaskctlError], None] | None = None) -> ExitCode | None:
         """The tasks of a listing: in the table format one table with a row per task; in every other format
-        each task as ``write`` writes it (so a listing speaks every format `get` does)."""
+        each task as ``write`` writes it (so a listing speaks every format `get` does). A task that --jq fails
+        on goes to ``report`` (when given) and the next ones are still written: the exit code of the first."""
+        failed: ExitCode | None = None
         if self.fmt is not Format.table:
             for result in results:
-                self.write(result)
-            return
+                try:
+                    self.write(result)
+                except TaskctlError as error:
+                    if report is None:
+                        raise
+                    report(result, error)
+                    failed = failed or error.exit_code
+            return failed
         from taskctl.render.listing import render_rows
 
         self.stream.write(render_rows(results, self._page))
         self.stream.flush()
+        return None
 
 
 def jq_filter(fmt: Format, expression: str | None) -> JqFilter | None:

@@ -7,19 +7,32 @@ from typing import TYPE_CHECKING, Any
 from taskctl.jsonio import RawInt, RawNumber
 from taskctl.model import TaskResult
 from taskctl.render.safe import ESCAPE_IN_QUOTES
+from taskctl.render.yaml_emit import emit, float_text
 
 if TYPE_CHECKING:
     from taskctl.render.page import Page
 
 
 def render_yaml(result: TaskResult) -> str:
+    # The document written without PyYAML (its import is ~10 ms of start-up) wherever that gives the very same
+    # bytes (render/yaml_emit.py); PyYAML writes the rest.
+    text = emit(result.raw)
+    if text is None:
+        text = dump_with_pyyaml(result.raw)
+    # The emitter escapes C0, DEL and C1 in double quotes, but writes bidi controls raw: escape them too
+    # (they only occur inside the double-quoted scalars chosen for them, where \uXXXX is valid YAML).
+    return ESCAPE_IN_QUOTES.sub(lambda m: f"\\u{ord(m.group()):04X}", text)
+
+
+def dump_with_pyyaml(raw: Any) -> str:
+    """The document as PyYAML writes it (before the bidi escapes of ``render_yaml``)."""
     import yaml
 
     class Dumper(yaml.SafeDumper):
         pass
 
     def represent_number(dumper: yaml.SafeDumper, number: RawNumber) -> Any:
-        return dumper.represent_scalar("tag:yaml.org,2002:float", _yaml_float(number.text))
+        return dumper.represent_scalar("tag:yaml.org,2002:float", float_text(number.text))
 
     def represent_int(dumper: yaml.SafeDumper, number: RawInt) -> Any:
         return dumper.represent_scalar("tag:yaml.org,2002:int", number.text)
@@ -31,25 +44,8 @@ def render_yaml(result: TaskResult) -> str:
     Dumper.add_representer(RawNumber, represent_number)
     Dumper.add_representer(RawInt, represent_int)
     Dumper.add_representer(str, represent_str)
-    text = yaml.dump(result.raw, Dumper=Dumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, explicit_start=True, width=100)
-    # The emitter escapes C0, DEL and C1 in double quotes, but writes bidi controls raw: escape them too
-    # (they only occur inside the double-quoted scalars chosen above, where \uXXXX is valid YAML).
-    return ESCAPE_IN_QUOTES.sub(lambda m: f"\\u{ord(m.group()):04X}", text)
-
-
-def _yaml_float(text: str) -> str:
-    """JSON number text as a YAML 1.1 float that reads back as the same number."""
-    lowered = text.lower()
-    special = {"nan": ".nan", "infinity": ".inf", "-infinity": "-.inf"}
-    if lowered in special:
-        return special[lowered]
-    if "e" in lowered and "." not in lowered.split("e")[0]:
-        mantissa, exponent = lowered.split("e")
-        return f"{mantissa}.0e{exponent if exponent[:1] in '+-' else '+' + exponent}"
-    if "e" in lowered:
-        mantissa, exponent = lowered.split("e")
-        return f"{mantissa}e{exponent if exponent[:1] in '+-' else '+' + exponent}"
+    text: str = yaml.dump(raw, Dumper=Dumper, sort_keys=False, allow_unicode=True,
+                          default_flow_style=False, explicit_start=True, width=100)
     return text
 
 
