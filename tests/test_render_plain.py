@@ -99,6 +99,8 @@ def results(draw: st.DrawFn, text: st.SearchStrategy[str] = texts) -> TaskResult
 
 
 widths = st.just(PIPE_WIDTH) | st.integers(20, 120) | st.integers(1, 20)  # narrow: what rich cuts, hides, wraps
+# The properties run a fixed sequence of examples (derandomize): a soak run of thousands once stalled a worker for
+# minutes (not reproduced; Hypothesis' shrinking suspected), and CI must not depend on the draw.
 
 
 def rich_console(width: int) -> Console:
@@ -137,13 +139,13 @@ def assert_same(write: Callable[[Output], None], fmt: str, width: int) -> str:
     return f"{road} at {'PIPE_WIDTH' if width == PIPE_WIDTH else 'a narrow width'}"
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(result=results() | results(short_texts), width=widths)
 def test_the_plain_table_is_what_rich_prints(result: TaskResult, width: int) -> None:
     event(assert_same(lambda output: output.write(result), "table", width))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(result=results() | results(short_texts), width=widths)
 def test_the_plain_tree_is_what_rich_prints(result: TaskResult, width: int) -> None:
     event(assert_same(lambda output: output.write(result), "tree", width))
@@ -155,7 +157,7 @@ def listings(draw: st.DrawFn, text: st.SearchStrategy[str]) -> list[TaskResult]:
     return [TaskResult({}, task) for task in draw(st.lists(tasks(text, extra), min_size=1, max_size=5))]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(listed=listings(texts) | listings(short_texts), width=widths)
 def test_the_plain_listing_is_what_rich_prints(listed: list[TaskResult], width: int) -> None:
     event(assert_same(lambda output: output.write_list(listed), "table", width))
