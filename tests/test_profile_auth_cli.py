@@ -412,3 +412,11 @@ def test_auth_status_json(cli, profiles_file: Path) -> None:
                       "from": None, "remedy": "run: taskctl auth login eo-prod", "session_expires": None}
     assert document["keyring"]["usable"] is True
     _assert_no_secret(result)
+
+
+@pytest.mark.parametrize("args", [("profile", "list"), ("profile", "show", "eo-file"), ("auth", "status")])
+def test_piped_record_tables_have_no_trailing_blanks(cli, profiles_file: Path, args: tuple[str, ...]) -> None:
+    write_profiles(profiles_file, _profiles(with_file_token=True))
+    result = cli(*args)  # auth status exits 6 here: a profile has no secret yet
+    lines = result.stdout.splitlines()
+    assert len(lines) > 2 and all(line == line.rstrip() for line in lines), result.stdout

@@ -21,4 +21,10 @@ def print_records(console: Console, columns: Sequence[str], rows: Sequence[Seque
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(safe_text(cell) if isinstance(cell, str) else cell for cell in row))
-    console.print(table)
+    if console.is_terminal:
+        console.print(table)
+        return
+    with console.capture() as captured:  # piped: no trailing blanks, as the task views
+        console.print(table)
+    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    console.file.flush()
