@@ -6,8 +6,7 @@ import gc
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, NamedTuple, NoReturn
 
 import typer
@@ -16,7 +15,7 @@ from typer.core import TyperGroup
 from taskctl import __version__, providers
 from taskctl.cli import sandbox
 from taskctl.cli.boundary import _interrupted, new_context
-from taskctl.cli.lazy import declare
+from taskctl.cli.lazy import OnLookup, declare
 from taskctl.cli.options import ConfigOpt, DebugOpt, ProfileOpt
 from taskctl.cli.usage import plain_usage_errors
 from taskctl.output_streams import settle, standard_stream
@@ -29,7 +28,7 @@ class Group(NamedTuple):
     build: Callable[[], typer.Typer]
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(OnLookup):
     """The root group: a command group is declared (its module imported, its click group built) the first time
     it is looked up, so `taskctl PROVIDER get` builds neither `profile`, `auth` nor the other providers (about 10 ms
     of Typer's work per run), and its own commands are built as they are looked up (``cli.lazy``). Listing the
@@ -37,6 +36,12 @@ class LazyGroup(TyperGroup):
     anything."""
 
     groups: dict[str, Group] = {}  # noqa: RUF012 - set once per app, on the subclass build_app makes
+
+    def lazy_names(self) -> list[str]:
+        return list(self.groups)
+
+    def stand_in(self, name: str) -> TyperGroup:
+        return TyperGroup(name=name, help=self.groups[name].help)
 
     def list_commands(self, ctx: Any) -> list[str]:
         # As Typer lists them: the root's own commands (sandbox), then the groups.
@@ -48,12 +53,6 @@ class LazyGroup(TyperGroup):
             group.name, group.help = cmd_name, self.groups[cmd_name].help
             self.add_command(group)
         return super().get_command(ctx, cmd_name)
-
-    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        if args and args[0] not in self.commands and args[0] not in self.groups:
-            for name in self.groups:  # a typo: "Did you mean ...?" compares it with every command's name
-                self.get_command(ctx, name)
-        return super().resolve_command(ctx, args)
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         with plain_usage_errors():
@@ -68,25 +67,6 @@ class LazyGroup(TyperGroup):
 
         shells.register()
         super()._main_shell_completion(ctx_args, prog_name, complete_var)
-
-    def format_commands(self, ctx: Any, formatter: Any) -> None:
-        with self._stand_ins():
-            super().format_commands(ctx, formatter)
-
-    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
-        with self._stand_ins():
-            return super().shell_complete(ctx, incomplete)
-
-    @contextmanager
-    def _stand_ins(self) -> Iterator[None]:
-        """While the groups are listed: each group not declared yet is a bare group with its name and help."""
-        declared = self.commands
-        stand_ins = {name: TyperGroup(name=name, help=group.help) for name, group in self.groups.items()}
-        self.commands = {**stand_ins, **declared}
-        try:
-            yield
-        finally:
-            self.commands = declared
 
 
 def command_groups() -> dict[str, Group]:
