@@ -5,30 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from support import SANDBOX_TOKEN, sandbox_profile_yaml, write_profiles
-
-PROBE = """
-import json, sys
-from taskctl.cli.app import main
-try:
-    main()
-except SystemExit as exit:
-    sys.stderr.write("EXIT=%s\\n" % exit.code)
-sys.stderr.write("MODULES=" + json.dumps(sorted(sys.modules)) + "\\n")
-"""
-
-
-def _run(*args: str) -> tuple[str, str, list[str]]:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ))
-    lines = proc.stderr.splitlines()
-    modules = json.loads(next(line for line in lines if line.startswith("MODULES=")).removeprefix("MODULES="))
-    return proc.stdout, "\n".join(line for line in lines if not line.startswith("MODULES=")), modules
+from support.probe import probe
 
 
 def _cache_files(home: Path) -> list[Path]:
@@ -44,12 +25,11 @@ def _names(result) -> list[str]:
 def test_the_second_command_takes_the_parse_from_the_cache_and_imports_no_yaml(
         sandbox, profiles_file: Path, isolated_env: Path) -> None:
     write_profiles(profiles_file, sandbox_profile_yaml(sandbox))
-    first_out, first_err, first_modules = _run("eo", "get", "702", "--json")
-    second_out, second_err, second_modules = _run("eo", "get", "702", "--json")
-    assert "EXIT=0" in first_err and "EXIT=0" in second_err
-    assert json.loads(second_out)["id"] == 702 and second_out == first_out
-    assert "yaml" in first_modules
-    assert "yaml" not in second_modules
+    first, second = probe(["eo", "get", "702", "--json"]), probe(["eo", "get", "702", "--json"])
+    assert first.exit_code == second.exit_code == "0"
+    assert json.loads(second.stdout)["id"] == 702 and second.stdout == first.stdout
+    assert "yaml" in first.modules
+    assert "yaml" not in second.modules
     [cache] = _cache_files(isolated_env)
     assert cache.stat().st_mode & 0o777 == 0o600
     assert cache.parent.stat().st_mode & 0o777 == 0o700

@@ -8,11 +8,8 @@ text must be rich's exactly. The sandbox's tasks must all take the plain road, a
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from support import sandbox_profile_yaml, write_profiles
+from support.probe import probe
 
 from taskctl.context import PIPE_WIDTH, AppContext
 from taskctl.http import Redactor
@@ -270,26 +268,6 @@ def test_plain_layout_only_where_rich_would_see_a_pipe_at_the_pipe_width(environ
     assert AppContext(environ=environ, stdout=stream).plain_width(stream) == width
 
 
-PROBE = """
-import json, sys
-from taskctl.cli.app import main
-try:
-    main()
-except SystemExit:
-    pass
-sys.stderr.write("MODULES=" + json.dumps(sorted(sys.modules)) + "\\n")
-"""
-
-
-def _run(args: list[str], env: dict[str, str]) -> tuple[str, set[str]]:
-    environ = {key: value for key, value in os.environ.items() if key != "COLUMNS"} | env
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=environ,
-                          timeout=60)
-    marker = [line for line in proc.stderr.splitlines() if line.startswith("MODULES=")]
-    assert marker and proc.returncode == 0, proc.stderr
-    return proc.stdout, set(json.loads(marker[0].removeprefix("MODULES=")))
-
-
 def _rich(modules: set[str]) -> list[str]:
     return sorted(module for module in modules if module.split(".")[0] == "rich")
 
@@ -300,11 +278,14 @@ def _rich(modules: set[str]) -> list[str]:
 def test_piped_views_do_not_import_rich(sandbox: RunningSandbox, profiles_file: Path, args: list[str],
                                         shown: str) -> None:
     write_profiles(profiles_file, sandbox_profile_yaml(sandbox, "local"))
-    out, modules = _run([*args, "--profile", "local"], {})
+    out, err, code, modules = probe([*args, "--profile", "local"])
+    assert code == "0", err
     assert not _rich(modules)
     assert shown in out
     assert not any(line != line.rstrip() for line in out.splitlines())
-    same, modules = _run([*args, "--profile", "local"], {"TTY_COMPATIBLE": "0"})  # rich, laid out for a pipe
+    # rich, laid out for a pipe:
+    same, err, code, modules = probe([*args, "--profile", "local"], {"TTY_COMPATIBLE": "0"})
+    assert code == "0", err
     assert _rich(modules) and same == out
 
 
@@ -312,7 +293,8 @@ def test_piped_views_do_not_import_rich(sandbox: RunningSandbox, profiles_file: 
 def test_a_terminal_or_a_width_still_goes_through_rich(sandbox: RunningSandbox, profiles_file: Path,
                                                        env: dict[str, str]) -> None:
     write_profiles(profiles_file, sandbox_profile_yaml(sandbox, "local"))
-    out, modules = _run(["eo", "get", "702", "--profile", "local"], env)
+    out, err, code, modules = probe(["eo", "get", "702", "--profile", "local"], env)
+    assert code == "0", err
     assert _rich(modules)
     if "FORCE_COLOR" in env:
         assert "\x1b[1m" in out  # a terminal's colours

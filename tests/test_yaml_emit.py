@@ -5,11 +5,7 @@ parse is cached."""
 from __future__ import annotations
 
 import copy
-import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import write_profiles
+from support.probe import probe
 
 from taskctl import jsonio
 from taskctl.jsonio import RawInt, RawNumber
@@ -274,30 +271,10 @@ def test_get_yaml_shows_the_same_document_as_pyyaml(cli, sandbox, profiles_file:
 
 # --- start-up ---------------------------------------------------------------------------------------------------------
 
-PROBE = """
-import json, sys
-from taskctl.cli.app import main
-try:
-    main()
-except SystemExit as exit:
-    sys.stderr.write("EXIT=%s\\n" % exit.code)
-sys.stderr.write("MODULES=" + json.dumps(sorted(sys.modules)) + "\\n")
-"""
-
-
-def _run(*args: str) -> tuple[str, str, list[str]]:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ))
-    lines = proc.stderr.splitlines()
-    modules = json.loads(next(line for line in lines if line.startswith("MODULES=")).removeprefix("MODULES="))
-    return proc.stdout, "\n".join(line for line in lines if not line.startswith("MODULES=")), modules
-
-
 def test_get_yaml_imports_no_yaml_once_the_profiles_parse_is_cached(sandbox, profiles_file: Path) -> None:
     write_profiles(profiles_file, _profiles(sandbox))
-    first_out, first_err, first_modules = _run("eo", "get", "702", "-o", "yaml")
-    second_out, second_err, second_modules = _run("eo", "get", "702", "-o", "yaml")
-    assert "EXIT=0" in first_err and "EXIT=0" in second_err
-    assert second_out == first_out and second_out.startswith("---\nid: 702\ntaskType: 6\n")
-    assert "yaml" in first_modules  # the profiles file, parsed once
-    assert not [module for module in second_modules if module == "yaml" or module.startswith("yaml.")]
+    first, second = probe(["eo", "get", "702", "-o", "yaml"]), probe(["eo", "get", "702", "-o", "yaml"])
+    assert first.exit_code == second.exit_code == "0"
+    assert second.stdout == first.stdout and second.stdout.startswith("---\nid: 702\ntaskType: 6\n")
+    assert "yaml" in first.modules  # the profiles file, parsed once
+    assert not [module for module in second.modules if module == "yaml" or module.startswith("yaml.")]
