@@ -1,6 +1,6 @@
 """Wall time of common invocations, as ratios against a floor measured interleaved in the same run.
 
-    python bench/startup.py [--runs N] [--only SUBSTRING]
+    python bench/startup.py [--runs N] [--only SUBSTRING] [--against OTHER_TASKCTL]
 
 The floor is `python -c "import typer, requests"`: the least any taskctl command that talks HTTP can cost.
 Machines are noisy and drift, so every round runs the floor and every case once, in a fresh random order, and
@@ -104,11 +104,11 @@ def store_keyring_token(env: Mapping[str, str]) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def cases_for(env: dict[str, str]) -> list[Case]:
+def cases_for(env: dict[str, str], taskctl: str = TASKCTL) -> list[Case]:
     signed = {**env, "TASKCTL_SECRET_KEY": "sandbox-secret-key-0001"}
     detected = {key: value for key, value in env.items() if key != "PYTHON_KEYRING_BACKEND"}
     complete = {**env, "_TASKCTL_COMPLETE": "complete_bash", "COMP_WORDS": "taskctl eo g", "COMP_CWORD": "2"}
-    t = [TASKCTL]
+    t = [taskctl]
     return [
         Case("floor: python -c 'import typer, requests'", [sys.executable, "-c", "import typer, requests"], env),
         Case("eo get 702 --json", [*t, "eo", "get", "702", "--json"], env),
@@ -135,6 +135,17 @@ def cases_for(env: dict[str, str]) -> list[Case]:
     ]
 
 
+def selected(env: dict[str, str], only: str, against: str | None) -> list[Case]:
+    """The floor, then the cases whose name holds ``only``; with ``against``, each also as run by that taskctl."""
+    ours = cases_for(env)
+    cases = [ours[0], *(case for case in ours[1:] if only in case.name)]
+    if against:
+        theirs = [case for case in cases_for(env, against)[1:] if only in case.name]
+        cases = [ours[0], *(case._replace(name="this: " + case.name) for case in cases[1:]),
+                 *(case._replace(name="against: " + case.name) for case in theirs)]
+    return cases
+
+
 def report(samples: dict[str, list[Sample]], rounds: int) -> None:
     floor_name = next(iter(samples))
     floor_wall = statistics.median(sample.wall for sample in samples[floor_name])
@@ -153,6 +164,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=21, help="interleaved rounds (default 21)")
     parser.add_argument("--only", default="", help="only the cases whose name contains this (and the floor)")
+    parser.add_argument("--against", metavar="TASKCTL", help="also run every case with this other installed taskctl "
+                        "(e.g. a venv of an older commit), interleaved in the same rounds: a before/after table")
     options = parser.parse_args()
     port = free_port()
     server = subprocess.Popen([TASKCTL, "sandbox", "--port", str(port)], stdout=subprocess.PIPE,
@@ -165,8 +178,7 @@ def main() -> None:
                    "XDG_DATA_HOME": folder, "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
             env.pop("TASKCTL_TOKEN", None)
             store_keyring_token(env)
-            cases = [case for index, case in enumerate(cases_for(env)) if index == 0 or options.only in case.name]
-            report(interleaved(cases, options.runs), options.runs)
+            report(interleaved(selected(env, options.only, options.against), options.runs), options.runs)
     finally:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=10)
