@@ -69,6 +69,10 @@ def test_a_runtime_error_on_one_task_does_not_stop_the_others(cli) -> None:
     listed = cli("eo", "list", "--profile", "sandbox", "-L", "3", "--jq", "if .id == 758 then .taskName.x else .id end")
     assert (listed.exit_code, listed.stdout) == (1, "759\n757\n")
     assert "eo task 758: --jq" in listed.stderr
+    watched = cli("eo", "watch", "703", "706", "--profile", "sandbox", "--interval", "0.01", "--jq",
+                  "if .id == 703 then .taskName.x else .id end")
+    assert (watched.exit_code, watched.stdout) == (1, "706\n")
+    assert "error: eo task 703: --jq" in watched.stderr
 
 
 def test_summary_lines_go_through_jq(cli) -> None:

@@ -141,27 +141,32 @@ def run_several(app: AppContext, options: WatchOptions) -> ExitCode:
         slots = watch_many(app, options.task_ids, connection.fetcher, options.policy, board,
                            fail_fast=options.fail_fast, workers=POOL_SIZE)
         profile = connection.profile.name
-    _print_slots(app, options, slots, profile)
+    first_error = _print_slots(app, options, slots, profile)
     app.remember(options.provider, profile, [slot.outcome.result for slot in slots if slot.outcome is not None])
-    return exit_code(slots)
+    return first_error or exit_code(slots)
 
 
-def _print_slots(app: AppContext, options: WatchOptions, slots: list[Slot], profile: str) -> None:
+def _print_slots(app: AppContext, options: WatchOptions, slots: list[Slot], profile: str) -> ExitCode | None:
+    """Each task as `get` prints it; the exit code of the first error in argument order, --jq's included."""
     from taskctl.output_streams import reader_gone, reader_safe
     from taskctl.render.output import Output
 
     output = Output(options.output, reader_safe(app.stdout), app.stdout_console, redact=app.redact, now=app.now,
                     profile=profile, jq=options.jq, plain_width=app.plain_width(app.stdout))
-    stopped = 0
+    stopped, first_error = 0, None
     for slot in slots:
         label = task_label(options.provider, slot.task_id)
-        if slot.error is not None:
-            app.report(about(slot.error, label))
-            continue
+        error = slot.error
         result = slot.outcome.result if slot.outcome is not None else (slot.watch.last if slot.watch else None)
-        if result is not None and not reader_gone(output.stream):
-            output.write(result)
-        if slot.outcome is None:
+        if error is None and result is not None and not reader_gone(output.stream):
+            try:
+                output.write(result)
+            except TaskctlError as failed:  # --jq failed on this document: the next ones are still printed
+                error = failed
+        if error is not None:
+            app.report(about(error, label))
+            first_error = first_error or error.exit_code
+        if slot.error is None and slot.outcome is None:
             stopped += 1
     for slot in slots:
         verdict = outcome_message(options.provider, slot.task_id, slot.outcome) if slot.outcome else None
@@ -170,3 +175,4 @@ def _print_slots(app: AppContext, options: WatchOptions, slots: list[Slot], prof
     if stopped:
         app.report(TaskctlError(f"--fail-fast stopped the watch: {stopped} of {len(slots)} tasks still in progress, "
                                 "shown as last seen"))
+    return first_error
