@@ -65,11 +65,8 @@ def _show(app: AppContext, provider: str, outcome: Outcome, output: Output) -> E
     if outcome.result is not None:
         # `| head` stopped reading: render no more, but still report errors and exit with the first.
         if not reader_gone(output.stream):
-            try:
-                output.write(outcome.result)
-            except TaskctlError as error:  # --jq failed on this document: the next ones are still printed
-                app.report(about(error, task_label(provider, outcome.requested_id)))
-                return error.exit_code
+            label = task_label(provider, outcome.requested_id)
+            return output.write_or_report(outcome.result, lambda error: app.report(about(error, label)))
         return None
     if not isinstance(outcome.error, TaskctlError):
         return None

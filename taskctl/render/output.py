@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, TextIO
 
 from taskctl.errors import ExitCode, TaskctlError
@@ -47,21 +48,29 @@ class Output:
         self.stream.flush()
         self._count += 1
 
+    def write_or_report(self, result: TaskResult, report: Callable[[TaskctlError], None]) -> ExitCode | None:
+        """``write``, where the --jq program failing on this task's document goes to ``report`` instead (so the
+        caller goes on with the next task): that failure's exit code, or None."""
+        try:
+            self.write(result)
+        except TaskctlError as error:
+            report(error)
+            return error.exit_code
+        return None
+
     def write_list(self, results: Sequence[TaskResult],
                    report: Callable[[TaskResult, TaskctlError], None] | None = None) -> ExitCode | None:
         """The tasks of a listing: in the table format one table with a row per task; in every other format
-        each task as ``write`` writes it (so a listing speaks every format `get` does). A task that --jq fails
-        on goes to ``report`` (when given) and the next ones are still written: the exit code of the first."""
+        each task as ``write`` writes it (so a listing speaks every format `get` does). With ``report``, a task
+        --jq fails on goes there and the next ones are still written: the exit code of the first."""
         failed: ExitCode | None = None
         if self.fmt is not Format.table:
             for result in results:
-                try:
+                if report is None:
                     self.write(result)
-                except TaskctlError as error:
-                    if report is None:
-                        raise
-                    report(result, error)
-                    failed = failed or error.exit_code
+                else:
+                    code = self.write_or_report(result, partial(report, result))
+                    failed = failed or code
             return failed
         from taskctl.render.listing import render_rows
 

@@ -146,6 +146,10 @@ def run_several(app: AppContext, options: WatchOptions) -> ExitCode:
     return first_error or exit_code(slots)
 
 
+def _report_about(app: AppContext, label: str, error: TaskctlError) -> None:
+    app.report(about(error, label))
+
+
 def _print_slots(app: AppContext, options: WatchOptions, slots: list[Slot], profile: str) -> ExitCode | None:
     """Each task as `get` prints it; the exit code of the first error in argument order, --jq's included."""
     from taskctl.output_streams import reader_gone, reader_safe
@@ -156,17 +160,15 @@ def _print_slots(app: AppContext, options: WatchOptions, slots: list[Slot], prof
     stopped, first_error = 0, None
     for slot in slots:
         label = task_label(options.provider, slot.task_id)
-        error = slot.error
+        if slot.error is not None:
+            app.report(about(slot.error, label))
+            first_error = first_error or slot.error.exit_code
+            continue
         result = slot.outcome.result if slot.outcome is not None else (slot.watch.last if slot.watch else None)
-        if error is None and result is not None and not reader_gone(output.stream):
-            try:
-                output.write(result)
-            except TaskctlError as failed:  # --jq failed on this document: the next ones are still printed
-                error = failed
-        if error is not None:
-            app.report(about(error, label))
-            first_error = first_error or error.exit_code
-        if slot.error is None and slot.outcome is None:
+        if result is not None and not reader_gone(output.stream):
+            failed = output.write_or_report(result, partial(_report_about, app, label))
+            first_error = first_error or failed
+        if slot.outcome is None:
             stopped += 1
     for slot in slots:
         verdict = outcome_message(options.provider, slot.task_id, slot.outcome) if slot.outcome else None
